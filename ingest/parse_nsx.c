@@ -1,0 +1,283 @@
+/* parse_nsx.c — VMware NSX distributed and gateway firewall packet logs (NSX-T, NSX 4, NSX-V).
+ *
+ * Body grammar (after the syslog header):
+ *   [<vrf iface-uuid>] [vif] INET|INET6 reason [ACTION] [ruleset/]rule IN|OUT|IN-OUT [len]
+ *   TCP|UDP|ICMP|PROTO n|name [close-reason] src[/sport]->dst[/dport] [flags] [pkts bytes] [tag]
+ * The scanner walks space-separated tokens once; optional tokens are recognised by their shape
+ * (vif: 8 hex digits or decimal; action: all capital letters; len: digits; close reason: a word
+ * before the address token, which is the only one holding "->").
+ *
+ * Verdicts: DROP and REJECT are drops; PASS, TERM (session end of a passed session) and the NAT /
+ * redirect family are valid records of another verdict.
+ *
+ * Damaged lines: a line that ends inside or before the address token (UDP syslog truncated at
+ * 1024/2048 bytes) is rejected as `truncated` — without a complete destination there is nothing
+ * to score.  A line cut after the addresses (flags, counters or tag missing) is complete enough
+ * and parses normally.  A bad address in the middle of a line is `bad_address`.
+ */
+#include <string.h>
+
+#include "ld_time.h"
+#include "parse_registry.h"
+#include "parse_state.h"
+#include "parse_util.h"
+
+typedef struct tok {
+	const char *s;
+	size_t n;
+} tok;
+
+/* Next space-separated token from *p; n = 0 at the end. */
+static inline tok next_tok(const char *b, size_t len, size_t *p)
+{
+	size_t i = *p;
+	while (i < len && b[i] == ' ')
+		i++;
+	const char *e = memchr(b + i, ' ', len - i);
+	size_t end = e ? (size_t)(e - b) : len;
+	tok t = {b + i, end - i};
+	*p = end;
+	return t;
+}
+
+static bool is_vif(const tok *t)
+{
+	if (t->n == 0 || t->n > 10)
+		return false;
+	bool all_dec = true;
+	for (size_t i = 0; i < t->n; i++) {
+		char c = t->s[i];
+		bool hex = lp_is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+		if (!hex)
+			return false;
+		if (!lp_is_digit(c))
+			all_dec = false;
+	}
+	return all_dec || t->n == 8;
+}
+
+static bool all_caps(const tok *t)
+{
+	if (t->n == 0)
+		return false;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->s[i] < 'A' || t->s[i] > 'Z')
+			return false;
+	return true;
+}
+
+static uint8_t nsx_action(const tok *t)
+{
+	if (LP_EQ(t->s, t->n, "DROP"))
+		return LD_ACTION_DROP;
+	if (LP_EQ(t->s, t->n, "REJECT"))
+		return LD_ACTION_REJECT;
+	if (LP_EQ(t->s, t->n, "PASS"))
+		return LD_ACTION_ALLOW;
+	return LD_ACTION_OTHER;
+}
+
+/* NSX flag letters (S A F R P U E W, C for CWR); -1 when the token is something else. */
+static int nsx_flags(const tok *t)
+{
+	if (t->n == 0 || t->n > 8)
+		return -1;
+	int f = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		switch (t->s[i]) {
+		case 'F': f |= LD_TCP_FIN; break;
+		case 'S': f |= LD_TCP_SYN; break;
+		case 'R': f |= LD_TCP_RST; break;
+		case 'P': f |= LD_TCP_PSH; break;
+		case 'A': f |= LD_TCP_ACK; break;
+		case 'U': f |= LD_TCP_URG; break;
+		case 'E': f |= LD_TCP_ECE; break;
+		case 'W': case 'C': f |= LD_TCP_CWR; break;
+		default: return -1;
+		}
+	}
+	return f;
+}
+
+/* "addr[/port]"; port split on the last '/'. */
+static int endpoint(const char *s, size_t n, ld_addr *a, uint16_t *port, bool *has_port,
+		    uint8_t *reason)
+{
+	const char *sl = memrchr(s, '/', n);
+	size_t an = sl ? (size_t)(sl - s) : n;
+	*has_port = false;
+	if (!lp_addr(s, an, a)) {
+		*reason = LD_REJ_BAD_ADDRESS;
+		return -1;
+	}
+	if (sl) {
+		uint32_t v;
+		if (!lp_uint(sl + 1, n - an - 1, 65535, &v)) {
+			*reason = LD_REJ_BAD_PORT;
+			return -1;
+		}
+		*port = (uint16_t)v;
+		*has_port = true;
+	}
+	return 0;
+}
+
+static int reject(uint8_t *reason, uint8_t why)
+{
+	*reason = why;
+	return LD_PARSE_REJECT;
+}
+
+int ld_parse_nsx(ld_parse_state *st, const ld_syslog_hdr *h, const char *line, size_t len,
+		 ld_record *out, uint8_t *reason)
+{
+	(void)line;
+	(void)len;
+	const char *b = h->msg;
+	size_t n = h->msg_len, p = 0;
+
+	/* gateway firewall: "<vrf iface-uuid-halves>" before the family */
+	if (n > 0 && b[0] == '<') {
+		const char *gt = memchr(b, '>', n);
+		if (!gt)
+			return reject(reason, LD_REJ_TRUNCATED);
+		p = (size_t)(gt - b) + 1;
+	}
+	tok t = next_tok(b, n, &p);
+	if (t.n == 0)
+		return reject(reason, LD_REJ_TRUNCATED);
+	if (!(t.n >= 4 && memcmp(t.s, "INET", 4) == 0)) {
+		if (!is_vif(&t))
+			return reject(reason, LD_REJ_BAD_FIELD);
+		out->vif = (ld_str){t.s, (uint32_t)t.n};
+		t = next_tok(b, n, &p);
+	}
+	if (LP_EQ(t.s, t.n, "INET")) {
+	} else if (LP_EQ(t.s, t.n, "INET6")) {
+	} else {
+		return reject(reason, t.n ? LD_REJ_BAD_FIELD : LD_REJ_TRUNCATED);
+	}
+
+	tok why = next_tok(b, n, &p); /* match, reason-match, TERM, bad-offset, ... */
+	if (why.n == 0)
+		return reject(reason, LD_REJ_TRUNCATED);
+	bool term = LP_EQ(why.s, why.n, "TERM");
+
+	t = next_tok(b, n, &p);
+	uint8_t action = term ? LD_ACTION_ALLOW : LD_ACTION_UNKNOWN;
+	if (all_caps(&t) && !LP_EQ(t.s, t.n, "IN") && !LP_EQ(t.s, t.n, "OUT")) {
+		action = nsx_action(&t);
+		t = next_tok(b, n, &p);
+	}
+	if (t.n == 0)
+		return reject(reason, LD_REJ_TRUNCATED);
+	out->rule = (ld_str){t.s, (uint32_t)t.n};
+
+	t = next_tok(b, n, &p);
+	if (LP_EQ(t.s, t.n, "IN"))
+		out->dir = LD_DIR_IN;
+	else if (LP_EQ(t.s, t.n, "OUT"))
+		out->dir = LD_DIR_OUT;
+	else if (LP_EQ(t.s, t.n, "IN-OUT"))
+		out->dir = LD_DIR_UNKNOWN;
+	else
+		return reject(reason, t.n ? LD_REJ_BAD_FIELD : LD_REJ_TRUNCATED);
+
+	t = next_tok(b, n, &p);
+	if (t.n > 0 && lp_is_digit(t.s[0])) {
+		uint32_t v;
+		if (!lp_uint(t.s, t.n, UINT32_MAX, &v))
+			return reject(reason, LD_REJ_BAD_FIELD);
+		out->len = v;
+		out->present |= LD_RF_LEN;
+		t = next_tok(b, n, &p);
+	}
+
+	/* protocol */
+	if (LP_EQ(t.s, t.n, "TCP")) {
+		out->proto = 6;
+	} else if (LP_EQ(t.s, t.n, "UDP")) {
+		out->proto = 17;
+	} else if (LP_EQ(t.s, t.n, "ICMP")) {
+		out->proto = 1;
+	} else if (LP_EQ(t.s, t.n, "PROTO")) {
+		t = next_tok(b, n, &p);
+		uint32_t v;
+		if (t.n == 0)
+			return reject(reason, LD_REJ_TRUNCATED);
+		if (!lp_uint(t.s, t.n, 255, &v))
+			return reject(reason, LD_REJ_BAD_FIELD);
+		out->proto = (uint8_t)v;
+	} else if (t.n == 0) {
+		return reject(reason, LD_REJ_TRUNCATED);
+	} else {
+		int v = ld_proto_from_name(t.s, t.n);
+		if (v < 0)
+			return reject(reason, LD_REJ_BAD_FIELD);
+		out->proto = (uint8_t)v;
+	}
+
+	/* addresses; a TERM close reason (RST, FIN, TIMEOUT) may come first */
+	t = next_tok(b, n, &p);
+	const char *arrow = t.n >= 2 ? memmem(t.s, t.n, "->", 2) : NULL;
+	if (!arrow && t.n > 0 && all_caps(&t)) {
+		t = next_tok(b, n, &p);
+		arrow = t.n >= 2 ? memmem(t.s, t.n, "->", 2) : NULL;
+	}
+	bool at_end = p >= n;
+	if (!arrow)
+		return reject(reason, at_end ? LD_REJ_TRUNCATED : LD_REJ_BAD_FIELD);
+	bool hs, hd;
+	uint8_t why_bad = 0;
+	if (endpoint(t.s, (size_t)(arrow - t.s), &out->src, &out->sport, &hs, &why_bad) < 0 ||
+	    endpoint(arrow + 2, t.n - (size_t)(arrow - t.s) - 2, &out->dst, &out->dport, &hd,
+		     &why_bad) < 0)
+		return reject(reason, at_end ? LD_REJ_TRUNCATED : why_bad);
+	if (hs && hd)
+		out->present |= LD_RF_PORTS;
+	else if (hs != hd)
+		return reject(reason, at_end ? LD_REJ_TRUNCATED : LD_REJ_BAD_PORT);
+	if (ld_addr_is_v4(&out->src) != ld_addr_is_v4(&out->dst))
+		return reject(reason, LD_REJ_BAD_ADDRESS);
+
+	/* TCP flags on match lines; counters and tag are not kept */
+	if (out->proto == 6 && !term) {
+		t = next_tok(b, n, &p);
+		int f = nsx_flags(&t);
+		if (f >= 0) {
+			out->tcp_flags = (uint8_t)f;
+			out->present |= LD_RF_TCPFLAGS;
+		}
+	}
+
+	out->action = action;
+	out->format = LD_FMT_NSX;
+	out->reporter = h->host.len ? h->host : st->opts.reporter;
+	out->ts_ns = h->ts_ns != LD_TIME_NONE ? h->ts_ns : ld_parse_state_now(st);
+	return (action == LD_ACTION_DROP || action == LD_ACTION_REJECT) ? LD_PARSE_DROP
+									 : LD_PARSE_NOT_DROP;
+}
+
+bool ld_sig_nsx(const ld_syslog_hdr *h)
+{
+	const char *b = h->msg;
+	size_t n = h->msg_len, p = 0;
+	if (n > 0 && b[0] == '<') {
+		const char *gt = memchr(b, '>', n < 96 ? n : 96);
+		if (!gt)
+			return false;
+		p = (size_t)(gt - b) + 1;
+		while (p < n && b[p] == ' ')
+			p++;
+	}
+	if (n - p >= 5 && memcmp(b + p, "INET ", 5) == 0)
+		return true;
+	if (n - p >= 6 && memcmp(b + p, "INET6 ", 6) == 0)
+		return true;
+	/* "vif INET" with vif up to 10 characters */
+	const char *sp = memchr(b + p, ' ', n - p < 12 ? n - p : 12);
+	if (!sp)
+		return false;
+	size_t q = (size_t)(sp - b) + 1;
+	return n - q >= 5 && memcmp(b + q, "INET", 4) == 0 && (b[q + 4] == ' ' || b[q + 4] == '6');
+}

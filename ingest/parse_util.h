@@ -1,0 +1,75 @@
+/* parse_util.h — small scanning helpers shared by the field parsers (internal to ingest/).
+ *
+ * All take (pointer, length) views, never read past them and never allocate.
+ */
+#ifndef LD_PARSE_UTIL_H
+#define LD_PARSE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "ld_record.h"
+
+static inline bool lp_is_digit(char c)
+{
+	return (unsigned char)(c - '0') < 10;
+}
+
+/* Decimal without sign; false on empty, a non-digit or a value above max. */
+static inline bool lp_uint(const char *s, size_t n, uint32_t max, uint32_t *out)
+{
+	if (n == 0 || n > 10)
+		return false;
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!lp_is_digit(s[i]))
+			return false;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v > max)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* Dotted quad fast path (the common case); anything else goes to ld_addr_parse. */
+static inline bool lp_addr(const char *s, size_t n, ld_addr *out)
+{
+	uint32_t v = 0, part = 0;
+	unsigned dots = 0, nd = 0;
+	size_t i = 0;
+	for (; i < n; i++) {
+		char c = s[i];
+		if (lp_is_digit(c)) {
+			part = part * 10 + (uint32_t)(c - '0');
+			if (++nd > 3 || part > 255)
+				break;
+		} else if (c == '.' && nd > 0 && dots < 3) {
+			v = v << 8 | part;
+			part = 0;
+			nd = 0;
+			dots++;
+		} else {
+			break;
+		}
+	}
+	if (i == n && dots == 3 && nd > 0) {
+		ld_addr_from_v4(out, v << 8 | part);
+		return true;
+	}
+	return ld_addr_parse(out, s, n);
+}
+
+/* Case-sensitive equality of a view with a literal. */
+#define LP_EQ(s, n, lit) ((n) == sizeof(lit) - 1 && memcmp((s), (lit), sizeof(lit) - 1) == 0)
+
+/* Finds `needle` (nlen >= 1) in s[0..n); returns its offset or n. */
+static inline size_t lp_find(const char *s, size_t n, const char *needle, size_t nlen)
+{
+	const char *p = memmem(s, n, needle, nlen);
+	return p ? (size_t)(p - s) : n;
+}
+
+#endif
