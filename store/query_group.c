@@ -1,0 +1,782 @@
+/* query_group.c — group-by with count and count-distinct over scan blocks.
+ *
+ * Two levels, so the per-row work stays on small integers:
+ *  - per segment: every group column is replaced by a "code" (the dictionary id for addresses and
+ *    strings, the value itself otherwise) and the codes are packed into one 64-bit local key.
+ *    Counts go to a dense array when the key space is small, else to an open-addressing map;
+ *    distinct pairs (local group, distinct code) go to a 64-bit hash set.
+ *  - when the segment (dictionary) changes, local groups are translated to global keys (the
+ *    decoded values as bytes) and merged into the accumulator's tables; threads' accumulators are
+ *    merged the same way at the end.
+ * Distinct values are kept as 16 bytes: addresses verbatim, numbers zero-padded, and strings as a
+ * 128-bit hash of their bytes (two independent 64-bit hashes; a collision is astronomically
+ * unlikely and would only undercount by one). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "query_internal.h"
+
+#define DENSE_MAX_BITS 18
+#define EMPTY64 UINT64_MAX
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= UINT64_C(0xff51afd7ed558ccd);
+	x ^= x >> 33;
+	x *= UINT64_C(0xc4ceb9fe1a85ec53);
+	x ^= x >> 33;
+	return x;
+}
+
+static uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
+{
+	const uint8_t *s = p;
+	uint64_t h = seed ^ (n * UINT64_C(0x9e3779b97f4a7c15));
+	while (n >= 8) {
+		uint64_t v;
+		memcpy(&v, s, 8);
+		h = mix64(h ^ v) * UINT64_C(0x9e3779b97f4a7c15);
+		s += 8;
+		n -= 8;
+	}
+	uint64_t v = 0;
+	memcpy(&v, s, n);
+	return mix64(h ^ v ^ ((uint64_t)n << 56));
+}
+
+/* --- 64-bit hash set / map (local, per segment) ------------------------------------------------ */
+
+typedef struct set64 {
+	uint64_t *keys;
+	uint32_t *vals; /* NULL for a set */
+	size_t cap, n;  /* cap is a power of two */
+} set64;
+
+static void set64_free(set64 *s)
+{
+	free(s->keys);
+	free(s->vals);
+	memset(s, 0, sizeof *s);
+}
+
+static bool set64_init(set64 *s, size_t cap, bool with_vals)
+{
+	s->keys = malloc(cap * sizeof *s->keys);
+	s->vals = with_vals ? malloc(cap * sizeof *s->vals) : NULL;
+	if (!s->keys || (with_vals && !s->vals)) {
+		set64_free(s);
+		return false;
+	}
+	memset(s->keys, 0xff, cap * sizeof *s->keys);
+	s->cap = cap;
+	s->n = 0;
+	return true;
+}
+
+static void set64_clear(set64 *s)
+{
+	if (s->keys && s->n)
+		memset(s->keys, 0xff, s->cap * sizeof *s->keys);
+	s->n = 0;
+}
+
+static bool set64_grow(set64 *s)
+{
+	set64 t = {0};
+	if (!set64_init(&t, s->cap * 2, s->vals != NULL))
+		return false;
+	size_t mask = t.cap - 1;
+	for (size_t i = 0; i < s->cap; i++) {
+		uint64_t k = s->keys[i];
+		if (k == EMPTY64)
+			continue;
+		size_t j = mix64(k) & mask;
+		while (t.keys[j] != EMPTY64)
+			j = (j + 1) & mask;
+		t.keys[j] = k;
+		if (t.vals)
+			t.vals[j] = s->vals[i];
+	}
+	t.n = s->n;
+	set64_free(s);
+	*s = t;
+	return true;
+}
+
+/* Returns the slot of k (inserting it with *inserted = true when absent), or SIZE_MAX on OOM. */
+static inline size_t set64_put(set64 *s, uint64_t k, bool *inserted)
+{
+	if ((s->n + 1) * 2 > s->cap && !set64_grow(s))
+		return SIZE_MAX;
+	size_t mask = s->cap - 1, j = mix64(k) & mask;
+	for (;;) {
+		uint64_t cur = s->keys[j];
+		if (cur == k) {
+			*inserted = false;
+			return j;
+		}
+		if (cur == EMPTY64) {
+			s->keys[j] = k;
+			s->n++;
+			*inserted = true;
+			return j;
+		}
+		j = (j + 1) & mask;
+	}
+}
+
+/* --- global groups and pairs ------------------------------------------------------------------- */
+
+typedef struct group {
+	uint64_t hash;
+	size_t key_off;
+	uint32_t key_len;
+	uint64_t count, distinct;
+} group;
+
+typedef struct pair {
+	uint64_t hash;
+	uint32_t gid; /* UINT32_MAX = empty */
+	uint8_t v[16];
+} pair;
+
+struct ld_group_acc {
+	ld_group_spec spec;
+	/* global */
+	group *groups;
+	size_t n_groups, cap_groups;
+	uint32_t *gtab; /* open addressing over groups: index+1, 0 = empty */
+	size_t gtab_cap;
+	uint8_t *arena;
+	size_t arena_len, arena_cap;
+	pair *pairs;
+	size_t n_pairs, cap_pairs;
+	/* per segment */
+	bool seg_valid;
+	const ld_addr *seg_addrs;
+	const ld_str *seg_strs;
+	uint32_t seg_n_addrs, seg_n_strs;
+	char seg_name[256];
+	unsigned shift[LD_GROUP_MAX_COLS];
+	unsigned bits[LD_GROUP_MAX_COLS];
+	unsigned total_bits;
+	bool dense;
+	uint64_t *dense_counts; /* 1 << DENSE_MAX_BITS */
+	uint32_t *touched;      /* dense codes seen in this segment */
+	size_t n_touched;
+	set64 lmap;  /* local key -> local index (hash mode) */
+	uint64_t *lkeys, *lcounts;
+	size_t n_local, cap_local;
+	set64 lpairs; /* (local index << 32 | distinct code) */
+	uint64_t last_pair;
+	/* result */
+	ld_group_row *rows;
+};
+
+static bool col_is_addr(unsigned c)
+{
+	return c == LD_QCOL_SRC || c == LD_QCOL_DST;
+}
+
+static bool col_is_str(unsigned c)
+{
+	return c == LD_QCOL_RULE || c == LD_QCOL_REPORTER || c == LD_QCOL_VIF;
+}
+
+static unsigned col_value_bits(unsigned c)
+{
+	switch (c) {
+	case LD_QCOL_SPORT:
+	case LD_QCOL_DPORT: return 16;
+	case LD_QCOL_LEN: return 32;
+	default: return 8;
+	}
+}
+
+static const uint32_t *col_ids(const ld_block *b, unsigned c)
+{
+	switch (c) {
+	case LD_QCOL_SRC: return b->src;
+	case LD_QCOL_DST: return b->dst;
+	case LD_QCOL_RULE: return b->rule;
+	case LD_QCOL_REPORTER: return b->reporter;
+	case LD_QCOL_VIF: return b->vif;
+	case LD_QCOL_LEN: return b->len;
+	default: return NULL;
+	}
+}
+
+static const uint8_t *col_u8(const ld_block *b, unsigned c)
+{
+	switch (c) {
+	case LD_QCOL_PROTO: return b->proto;
+	case LD_QCOL_ACTION: return b->action;
+	case LD_QCOL_DIR: return b->dir;
+	case LD_QCOL_FLAGS: return b->tcp_flags;
+	case LD_QCOL_FORMAT: return b->format;
+	default: return NULL;
+	}
+}
+
+/* Code of column c in row i: dictionary id or value. */
+static inline uint32_t code_of(const ld_block *b, unsigned c, uint32_t i)
+{
+	switch (c) {
+	case LD_QCOL_SPORT: return b->sport[i];
+	case LD_QCOL_DPORT: return b->dport[i];
+	default: break;
+	}
+	const uint32_t *ids = col_ids(b, c);
+	if (ids)
+		return ids[i];
+	return col_u8(b, c)[i];
+}
+
+uint32_t ld_group_columns(const ld_group_spec *spec)
+{
+	uint32_t c = 0;
+	for (unsigned i = 0; i < spec->n_cols; i++)
+		c |= ld_qcol_scan_bit(spec->cols[i]);
+	if (spec->distinct_col >= 0)
+		c |= ld_qcol_scan_bit((unsigned)spec->distinct_col);
+	return c;
+}
+
+ld_group_acc *ld_group_acc_new(const ld_group_spec *spec, ld_err *err)
+{
+	if (spec->n_cols == 0 || spec->n_cols > LD_GROUP_MAX_COLS) {
+		ld_err_set(err, "group by 1 to %d columns", LD_GROUP_MAX_COLS);
+		return NULL;
+	}
+	for (unsigned i = 0; i < spec->n_cols; i++) {
+		if (spec->cols[i] == LD_QCOL_TS || spec->cols[i] >= LD_QCOL_COUNT_) {
+			ld_err_set(err, "cannot group by '%s'", ld_qcol_name(spec->cols[i]));
+			return NULL;
+		}
+		for (unsigned j = 0; j < i; j++)
+			if (spec->cols[j] == spec->cols[i]) {
+				ld_err_set(err, "column '%s' named twice in the group-by",
+					   ld_qcol_name(spec->cols[i]));
+				return NULL;
+			}
+	}
+	if (spec->distinct_col >= 0 &&
+	    (spec->distinct_col == LD_QCOL_TS || spec->distinct_col >= LD_QCOL_COUNT_)) {
+		ld_err_set(err, "cannot count distinct '%s'", ld_qcol_name((unsigned)spec->distinct_col));
+		return NULL;
+	}
+	ld_group_acc *a = calloc(1, sizeof *a);
+	if (!a) {
+		ld_err_set(err, "out of memory");
+		return NULL;
+	}
+	a->spec = *spec;
+	a->last_pair = EMPTY64;
+	if (!set64_init(&a->lmap, 1024, true) || !set64_init(&a->lpairs, 1024, false)) {
+		ld_group_acc_free(a);
+		ld_err_set(err, "out of memory");
+		return NULL;
+	}
+	return a;
+}
+
+void ld_group_acc_free(ld_group_acc *a)
+{
+	if (!a)
+		return;
+	free(a->groups);
+	free(a->gtab);
+	free(a->arena);
+	free(a->pairs);
+	free(a->dense_counts);
+	free(a->touched);
+	set64_free(&a->lmap);
+	free(a->lkeys);
+	free(a->lcounts);
+	set64_free(&a->lpairs);
+	free(a->rows);
+	free(a);
+}
+
+/* --- global tables ----------------------------------------------------------------------------- */
+
+static bool arena_put(ld_group_acc *a, const void *p, size_t n, size_t *off)
+{
+	if (a->arena_len + n > a->arena_cap) {
+		size_t cap = a->arena_cap ? a->arena_cap * 2 : 65536;
+		while (cap < a->arena_len + n)
+			cap *= 2;
+		uint8_t *na = realloc(a->arena, cap);
+		if (!na)
+			return false;
+		a->arena = na;
+		a->arena_cap = cap;
+	}
+	memcpy(a->arena + a->arena_len, p, n);
+	*off = a->arena_len;
+	a->arena_len += n;
+	return true;
+}
+
+static bool gtab_rehash(ld_group_acc *a, size_t cap)
+{
+	uint32_t *t = calloc(cap, sizeof *t);
+	if (!t)
+		return false;
+	for (size_t g = 0; g < a->n_groups; g++) {
+		size_t j = a->groups[g].hash & (cap - 1);
+		while (t[j])
+			j = (j + 1) & (cap - 1);
+		t[j] = (uint32_t)g + 1;
+	}
+	free(a->gtab);
+	a->gtab = t;
+	a->gtab_cap = cap;
+	return true;
+}
+
+/* Global id of the group with this key, created with zero counts when new; UINT32_MAX on OOM. */
+static uint32_t group_find(ld_group_acc *a, const uint8_t *key, uint32_t len)
+{
+	if ((a->n_groups + 1) * 2 > a->gtab_cap && !gtab_rehash(a, a->gtab_cap ? a->gtab_cap * 2 : 1024))
+		return UINT32_MAX;
+	uint64_t h = hash_bytes(key, len, 1);
+	size_t mask = a->gtab_cap - 1, j = h & mask;
+	for (;;) {
+		uint32_t g = a->gtab[j];
+		if (!g)
+			break;
+		group *gr = &a->groups[g - 1];
+		if (gr->hash == h && gr->key_len == len && memcmp(a->arena + gr->key_off, key, len) == 0)
+			return g - 1;
+		j = (j + 1) & mask;
+	}
+	if (a->n_groups >= UINT32_MAX - 1)
+		return UINT32_MAX;
+	if (a->n_groups == a->cap_groups) {
+		size_t cap = a->cap_groups ? a->cap_groups * 2 : 1024;
+		group *ng = realloc(a->groups, cap * sizeof *ng);
+		if (!ng)
+			return UINT32_MAX;
+		a->groups = ng;
+		a->cap_groups = cap;
+	}
+	group *gr = &a->groups[a->n_groups];
+	if (!arena_put(a, key, len, &gr->key_off))
+		return UINT32_MAX;
+	gr->hash = h;
+	gr->key_len = len;
+	gr->count = gr->distinct = 0;
+	a->gtab[j] = (uint32_t)a->n_groups + 1;
+	return (uint32_t)a->n_groups++;
+}
+
+static bool pairs_grow(ld_group_acc *a)
+{
+	size_t cap = a->cap_pairs ? a->cap_pairs * 2 : 4096;
+	pair *np = malloc(cap * sizeof *np);
+	if (!np)
+		return false;
+	for (size_t i = 0; i < cap; i++)
+		np[i].gid = UINT32_MAX;
+	for (size_t i = 0; i < a->cap_pairs; i++) {
+		if (a->pairs[i].gid == UINT32_MAX)
+			continue;
+		size_t j = a->pairs[i].hash & (cap - 1);
+		while (np[j].gid != UINT32_MAX)
+			j = (j + 1) & (cap - 1);
+		np[j] = a->pairs[i];
+	}
+	free(a->pairs);
+	a->pairs = np;
+	a->cap_pairs = cap;
+	return true;
+}
+
+/* Adds value v to group gid's distinct set; bumps its distinct count when new.  false on OOM. */
+static bool pair_add(ld_group_acc *a, uint32_t gid, const uint8_t v[16])
+{
+	if ((a->n_pairs + 1) * 2 > a->cap_pairs && !pairs_grow(a))
+		return false;
+	uint64_t h = mix64(hash_bytes(v, 16, 7) ^ ((uint64_t)gid * UINT64_C(0x9e3779b97f4a7c15)));
+	size_t mask = a->cap_pairs - 1, j = h & mask;
+	for (;;) {
+		pair *p = &a->pairs[j];
+		if (p->gid == UINT32_MAX)
+			break;
+		if (p->hash == h && p->gid == gid && memcmp(p->v, v, 16) == 0)
+			return true;
+		j = (j + 1) & mask;
+	}
+	pair *p = &a->pairs[j];
+	p->hash = h;
+	p->gid = gid;
+	memcpy(p->v, v, 16);
+	a->n_pairs++;
+	a->groups[gid].distinct++;
+	return true;
+}
+
+/* --- translating local codes ------------------------------------------------------------------ */
+
+/* Appends column c's value for code to key; returns the new length. */
+static uint32_t key_put(const ld_group_acc *a, unsigned c, uint32_t code, uint8_t *key, uint32_t len)
+{
+	if (col_is_addr(c)) {
+		if (code < a->seg_n_addrs)
+			memcpy(key + len, a->seg_addrs[code].b, 16);
+		else
+			memset(key + len, 0, 16);
+		return len + 16;
+	}
+	if (col_is_str(c)) {
+		ld_str s = code < a->seg_n_strs ? a->seg_strs[code] : (ld_str){"", 0};
+		uint32_t l = s.len > 1024 ? 1024 : s.len; /* keys stay bounded */
+		memcpy(key + len, &l, 4);
+		memcpy(key + len + 4, s.ptr, l);
+		return len + 4 + l;
+	}
+	memcpy(key + len, &code, 4);
+	return len + 4;
+}
+
+static void distinct_value(const ld_group_acc *a, uint32_t code, uint8_t v[16])
+{
+	unsigned c = (unsigned)a->spec.distinct_col;
+	memset(v, 0, 16);
+	if (col_is_addr(c)) {
+		if (code < a->seg_n_addrs)
+			memcpy(v, a->seg_addrs[code].b, 16);
+	} else if (col_is_str(c)) {
+		ld_str s = code < a->seg_n_strs ? a->seg_strs[code] : (ld_str){"", 0};
+		uint64_t h1 = hash_bytes(s.ptr, s.len, 11), h2 = hash_bytes(s.ptr, s.len, 0x5bd1e995);
+		memcpy(v, &h1, 8);
+		memcpy(v + 8, &h2, 8);
+	} else {
+		memcpy(v, &code, 4);
+	}
+}
+
+static uint32_t local_to_global(ld_group_acc *a, uint64_t lkey)
+{
+	uint8_t key[LD_GROUP_MAX_COLS * (4 + 1024)];
+	uint32_t len = 0;
+	for (unsigned k = 0; k < a->spec.n_cols; k++) {
+		uint64_t mask = a->bits[k] >= 64 ? UINT64_MAX : ((UINT64_C(1) << a->bits[k]) - 1);
+		uint32_t code = (uint32_t)((lkey >> a->shift[k]) & mask);
+		len = key_put(a, a->spec.cols[k], code, key, len);
+	}
+	return group_find(a, key, len);
+}
+
+/* Moves the segment's local tables into the global ones. */
+static int flush_segment(ld_group_acc *a)
+{
+	if (!a->seg_valid)
+		return 0;
+	size_t n_local = a->dense ? a->n_touched : a->n_local;
+	uint32_t *gmap = malloc((n_local ? n_local : 1) * sizeof *gmap);
+	if (!gmap)
+		return -1;
+	for (size_t i = 0; i < n_local; i++) {
+		uint64_t lkey = a->dense ? a->touched[i] : a->lkeys[i];
+		uint64_t cnt = a->dense ? a->dense_counts[lkey] : a->lcounts[i];
+		uint32_t g = local_to_global(a, lkey);
+		if (g == UINT32_MAX) {
+			free(gmap);
+			return -1;
+		}
+		a->groups[g].count += cnt;
+		gmap[i] = g;
+		if (a->dense)
+			a->dense_counts[lkey] = 0;
+	}
+	if (a->spec.distinct_col >= 0 && a->lpairs.n) {
+		/* In dense mode the local index in a pair is the dense code: map it via a second
+		 * pass over touched codes (dense_counts is reused as code -> local index + 1). */
+		if (a->dense)
+			for (size_t i = 0; i < n_local; i++)
+				a->dense_counts[a->touched[i]] = i + 1;
+		for (size_t s = 0; s < a->lpairs.cap; s++) {
+			uint64_t pk = a->lpairs.keys[s];
+			if (pk == EMPTY64)
+				continue;
+			uint32_t li = (uint32_t)(pk >> 32), code = (uint32_t)pk;
+			size_t idx = a->dense ? (size_t)(a->dense_counts[li] - 1) : li;
+			uint8_t v[16];
+			distinct_value(a, code, v);
+			if (!pair_add(a, gmap[idx], v)) {
+				free(gmap);
+				return -1;
+			}
+		}
+		if (a->dense)
+			for (size_t i = 0; i < n_local; i++)
+				a->dense_counts[a->touched[i]] = 0;
+	}
+	free(gmap);
+	set64_clear(&a->lpairs);
+	set64_clear(&a->lmap);
+	a->n_local = 0;
+	a->n_touched = 0;
+	a->last_pair = EMPTY64;
+	a->seg_valid = false;
+	return 0;
+}
+
+static unsigned bits_for(uint32_t n)
+{
+	unsigned b = 1;
+	while (b < 32 && (UINT64_C(1) << b) < n)
+		b++;
+	return b;
+}
+
+/* Starts a segment for b's dictionaries; -1 on OOM, -2 when the key does not fit 64 bits. */
+static int begin_segment(ld_group_acc *a, const ld_block *b)
+{
+	a->seg_addrs = b->addrs;
+	a->seg_strs = b->strs;
+	a->seg_n_addrs = b->n_addrs;
+	a->seg_n_strs = b->n_strs;
+	snprintf(a->seg_name, sizeof a->seg_name, "%s", b->segment ? b->segment : "");
+	unsigned total = 0;
+	for (unsigned k = 0; k < a->spec.n_cols; k++) {
+		unsigned c = a->spec.cols[k];
+		unsigned w = col_is_addr(c) ? bits_for(b->n_addrs) : col_is_str(c) ? bits_for(b->n_strs) :
+										col_value_bits(c);
+		a->shift[k] = total;
+		a->bits[k] = w;
+		total += w;
+	}
+	if (total > 64)
+		return -2;
+	a->total_bits = total;
+	a->dense = total <= DENSE_MAX_BITS;
+	if (a->dense && !a->dense_counts) {
+		a->dense_counts = calloc((size_t)1 << DENSE_MAX_BITS, sizeof *a->dense_counts);
+		a->touched = malloc(((size_t)1 << DENSE_MAX_BITS) * sizeof *a->touched);
+		if (!a->dense_counts || !a->touched)
+			return -1;
+	}
+	a->seg_valid = true;
+	return 0;
+}
+
+static bool same_segment(const ld_group_acc *a, const ld_block *b)
+{
+	return a->seg_valid && a->seg_addrs == b->addrs && a->seg_strs == b->strs &&
+	       a->seg_n_addrs == b->n_addrs && a->seg_n_strs == b->n_strs &&
+	       strncmp(a->seg_name, b->segment ? b->segment : "", sizeof a->seg_name) == 0;
+}
+
+static bool local_put(ld_group_acc *a, uint64_t lkey, uint32_t *li)
+{
+	if (a->dense) {
+		if (a->dense_counts[lkey]++ == 0)
+			a->touched[a->n_touched++] = (uint32_t)lkey;
+		*li = (uint32_t)lkey;
+		return true;
+	}
+	bool ins;
+	size_t s = set64_put(&a->lmap, lkey, &ins);
+	if (s == SIZE_MAX)
+		return false;
+	if (ins) {
+		if (a->n_local == a->cap_local) {
+			size_t cap = a->cap_local ? a->cap_local * 2 : 1024;
+			uint64_t *k = realloc(a->lkeys, cap * sizeof *k);
+			if (k)
+				a->lkeys = k;
+			uint64_t *c = realloc(a->lcounts, cap * sizeof *c);
+			if (c)
+				a->lcounts = c;
+			if (!k || !c)
+				return false;
+			a->cap_local = cap;
+		}
+		a->lmap.vals[s] = (uint32_t)a->n_local;
+		a->lkeys[a->n_local] = lkey;
+		a->lcounts[a->n_local] = 0;
+		a->n_local++;
+	}
+	uint32_t idx = a->lmap.vals[s];
+	a->lcounts[idx]++;
+	*li = idx;
+	return true;
+}
+
+int ld_group_acc_add(ld_group_acc *a, const ld_block *b, const uint32_t *sel, uint32_t nsel, ld_err *err)
+{
+	if (nsel == 0)
+		return 0;
+	if (!same_segment(a, b)) {
+		if (flush_segment(a) != 0)
+			goto oom;
+		int r = begin_segment(a, b);
+		if (r == -1)
+			goto oom;
+		if (r == -2) {
+			ld_err_set(err, "group-by key too wide for segment %s (use fewer columns)",
+				   b->segment ? b->segment : "?");
+			return -1;
+		}
+	}
+	for (unsigned k = 0; k < a->spec.n_cols; k++) {
+		unsigned c = a->spec.cols[k];
+		const void *col = col_ids(b, c) ? (const void *)col_ids(b, c) :
+			c == LD_QCOL_SPORT ? (const void *)b->sport :
+			c == LD_QCOL_DPORT ? (const void *)b->dport : (const void *)col_u8(b, c);
+		if (!col) {
+			ld_err_set(err, "column '%s' was not decoded", ld_qcol_name(c));
+			return -1;
+		}
+	}
+	int dc = a->spec.distinct_col;
+	if (dc >= 0 && !col_ids(b, (unsigned)dc) && !col_u8(b, (unsigned)dc) &&
+	    !(dc == LD_QCOL_SPORT ? (const void *)b->sport : dc == LD_QCOL_DPORT ? (const void *)b->dport : NULL)) {
+		ld_err_set(err, "column '%s' was not decoded", ld_qcol_name((unsigned)dc));
+		return -1;
+	}
+	unsigned nc = a->spec.n_cols;
+	/* Fast path: one dictionary-coded column (e.g. src), optionally distinct over another. */
+	const uint32_t *ids0 = nc == 1 ? col_ids(b, a->spec.cols[0]) : NULL;
+	uint32_t lim0 = col_is_addr(a->spec.cols[0]) ? b->n_addrs : col_is_str(a->spec.cols[0]) ? b->n_strs : UINT32_MAX;
+	for (uint32_t s = 0; s < nsel; s++) {
+		uint32_t i = sel[s];
+		uint64_t lkey;
+		if (ids0) {
+			lkey = ids0[i];
+			if (lkey >= lim0)
+				continue; /* damaged id: not a group */
+		} else {
+			lkey = 0;
+			for (unsigned k = 0; k < nc; k++)
+				lkey |= (uint64_t)code_of(b, a->spec.cols[k], i) << a->shift[k];
+			if (a->total_bits < 64 && (lkey >> a->total_bits))
+				continue;
+		}
+		uint32_t li;
+		if (!local_put(a, lkey, &li))
+			goto oom;
+		if (dc >= 0) {
+			uint64_t pk = (uint64_t)li << 32 | code_of(b, (unsigned)dc, i);
+			if (pk != a->last_pair) {
+				bool ins;
+				if (set64_put(&a->lpairs, pk, &ins) == SIZE_MAX)
+					goto oom;
+				a->last_pair = pk;
+			}
+		}
+	}
+	return 0;
+oom:
+	ld_err_set(err, "out of memory in group-by");
+	return -1;
+}
+
+int ld_group_acc_merge(ld_group_acc *dst, ld_group_acc *src, ld_err *err)
+{
+	if (flush_segment(dst) != 0 || flush_segment(src) != 0)
+		goto oom;
+	uint32_t *gmap = malloc((src->n_groups ? src->n_groups : 1) * sizeof *gmap);
+	if (!gmap)
+		goto oom;
+	for (size_t g = 0; g < src->n_groups; g++) {
+		group *sg = &src->groups[g];
+		uint32_t d = group_find(dst, src->arena + sg->key_off, sg->key_len);
+		if (d == UINT32_MAX) {
+			free(gmap);
+			goto oom;
+		}
+		dst->groups[d].count += sg->count;
+		gmap[g] = d;
+	}
+	for (size_t i = 0; i < src->cap_pairs; i++) {
+		pair *p = &src->pairs[i];
+		if (p->gid != UINT32_MAX && !pair_add(dst, gmap[p->gid], p->v)) {
+			free(gmap);
+			goto oom;
+		}
+	}
+	free(gmap);
+	src->n_groups = 0;
+	src->arena_len = 0;
+	if (src->gtab)
+		memset(src->gtab, 0, src->gtab_cap * sizeof *src->gtab);
+	for (size_t i = 0; i < src->cap_pairs; i++)
+		src->pairs[i].gid = UINT32_MAX;
+	src->n_pairs = 0;
+	return 0;
+oom:
+	ld_err_set(err, "out of memory merging group-by results");
+	return -1;
+}
+
+static int cmp_rows(const void *x, const void *y, void *ctx)
+{
+	const ld_group_row *a = x, *b = y;
+	const ld_group_acc *acc = ctx;
+	if (a->distinct != b->distinct)
+		return a->distinct > b->distinct ? -1 : 1;
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	for (unsigned k = 0; k < acc->spec.n_cols; k++) {
+		unsigned c = acc->spec.cols[k];
+		int r;
+		if (col_is_addr(c))
+			r = ld_addr_cmp(&a->key[k].addr, &b->key[k].addr);
+		else if (col_is_str(c)) {
+			uint32_t l = a->key[k].str_len < b->key[k].str_len ? a->key[k].str_len : b->key[k].str_len;
+			r = memcmp(a->key[k].str, b->key[k].str, l);
+			if (!r)
+				r = (a->key[k].str_len > b->key[k].str_len) - (a->key[k].str_len < b->key[k].str_len);
+		} else
+			r = (a->key[k].num > b->key[k].num) - (a->key[k].num < b->key[k].num);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int ld_group_acc_result(ld_group_acc *a, uint32_t top, const ld_group_row **rows, size_t *n, ld_err *err)
+{
+	if (flush_segment(a) != 0) {
+		ld_err_set(err, "out of memory in group-by");
+		return -1;
+	}
+	free(a->rows);
+	a->rows = calloc(a->n_groups ? a->n_groups : 1, sizeof *a->rows);
+	if (!a->rows) {
+		ld_err_set(err, "out of memory in group-by");
+		return -1;
+	}
+	for (size_t g = 0; g < a->n_groups; g++) {
+		ld_group_row *r = &a->rows[g];
+		const uint8_t *k = a->arena + a->groups[g].key_off;
+		for (unsigned c = 0; c < a->spec.n_cols; c++) {
+			unsigned col = a->spec.cols[c];
+			if (col_is_addr(col)) {
+				memcpy(r->key[c].addr.b, k, 16);
+				k += 16;
+			} else if (col_is_str(col)) {
+				uint32_t l;
+				memcpy(&l, k, 4);
+				r->key[c].str = (const char *)k + 4;
+				r->key[c].str_len = l;
+				k += 4 + l;
+			} else {
+				memcpy(&r->key[c].num, k, 4);
+				k += 4;
+			}
+		}
+		r->count = a->groups[g].count;
+		r->distinct = a->groups[g].distinct;
+	}
+	qsort_r(a->rows, a->n_groups, sizeof *a->rows, cmp_rows, a);
+	*rows = a->rows;
+	*n = top && top < a->n_groups ? top : a->n_groups;
+	return 0;
+}
