@@ -1,0 +1,322 @@
+/* Group-by, count and count-distinct against a brute-force reference: rows spread over several
+ * "segments" (blocks with different dictionaries, so the same address has different ids) and two
+ * accumulators (as two scan threads would) that are merged at the end. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "ld_query.h"
+
+#define N_SEG 3
+#define BLOCKS_PER_SEG 4
+#define ROWS 1500
+#define N_ADDRS 300
+#define N_STRS 5
+
+typedef struct seg {
+	ld_addr addrs[N_ADDRS];
+	ld_str strs[N_STRS];
+	uint32_t src[BLOCKS_PER_SEG][ROWS], dst[BLOCKS_PER_SEG][ROWS], reporter[BLOCKS_PER_SEG][ROWS];
+	uint32_t len[BLOCKS_PER_SEG][ROWS];
+	uint16_t dport[BLOCKS_PER_SEG][ROWS];
+	uint8_t proto[BLOCKS_PER_SEG][ROWS];
+	ld_block b[BLOCKS_PER_SEG];
+} seg;
+
+static seg segs[N_SEG];
+static const char *const names[N_STRS] = {"", "esx-1", "esx-2", "fw-a", "fw-b"};
+
+static uint64_t rs = 0x2545F4914F6CDD1Dull;
+static uint32_t rnd(uint32_t n)
+{
+	rs ^= rs << 13;
+	rs ^= rs >> 7;
+	rs ^= rs << 17;
+	return (uint32_t)(rs % n);
+}
+
+/* Address number k (0..N_ADDRS-1) -> 10.1.x.y, or an IPv6 address for k >= 280. */
+static void addr_of(uint32_t k, ld_addr *a)
+{
+	if (k < 280) {
+		ld_addr_from_v4(a, 0x0a010000u + k);
+	} else {
+		memset(a, 0, sizeof *a);
+		a->b[0] = 0x20;
+		a->b[1] = 0x01;
+		a->b[15] = (uint8_t)k;
+	}
+}
+
+static void build(void)
+{
+	for (uint32_t s = 0; s < N_SEG; s++) {
+		seg *g = &segs[s];
+		/* Different dictionary order per segment: id = (k * mult) % N for an odd mult prime
+		 * to N_ADDRS. */
+		uint32_t mult = (uint32_t[]){1, 7, 13}[s];
+		uint32_t id_of[N_ADDRS];
+		for (uint32_t k = 0; k < N_ADDRS; k++) {
+			id_of[k] = (k * mult) % N_ADDRS;
+			addr_of(k, &g->addrs[id_of[k]]);
+		}
+		for (uint32_t k = 0; k < N_STRS; k++)
+			g->strs[(k + s) % N_STRS] = ld_str_c(names[k]);
+		for (uint32_t bi = 0; bi < BLOCKS_PER_SEG; bi++) {
+			for (uint32_t i = 0; i < ROWS; i++) {
+				/* skewed: a few busy sources, one scanner touching many dsts */
+				uint32_t srck = rnd(10) < 3 ? rnd(5) : rnd(N_ADDRS);
+				uint32_t dstk = srck == 2 ? rnd(N_ADDRS) : rnd(20);
+				g->src[bi][i] = id_of[srck];
+				g->dst[bi][i] = id_of[dstk];
+				g->dport[bi][i] = (uint16_t[]){445, 137, 5355, 3389, 7680}[rnd(5)];
+				g->proto[bi][i] = rnd(4) ? 6 : 17;
+				g->reporter[bi][i] = rnd(N_STRS);
+				g->len[bi][i] = 60 + rnd(3);
+			}
+			ld_block *b = &g->b[bi];
+			memset(b, 0, sizeof *b);
+			b->n = ROWS;
+			b->src = g->src[bi];
+			b->dst = g->dst[bi];
+			b->dport = g->dport[bi];
+			b->proto = g->proto[bi];
+			b->reporter = g->reporter[bi];
+			b->len = g->len[bi];
+			b->addrs = g->addrs;
+			b->n_addrs = N_ADDRS;
+			b->strs = g->strs;
+			b->n_strs = N_STRS;
+			b->segment = (const char *[]){"s0", "s1", "s2"}[s];
+			b->block_index = bi;
+		}
+	}
+}
+
+/* Text of column c in row i of block b. */
+static void col_text(const ld_block *b, unsigned c, uint32_t i, char *out, size_t cap)
+{
+	switch (c) {
+	case LD_QCOL_SRC: ld_addr_format(&b->addrs[b->src[i]], out); break;
+	case LD_QCOL_DST: ld_addr_format(&b->addrs[b->dst[i]], out); break;
+	case LD_QCOL_DPORT: snprintf(out, cap, "%u", b->dport[i]); break;
+	case LD_QCOL_PROTO: snprintf(out, cap, "%u", b->proto[i]); break;
+	case LD_QCOL_LEN: snprintf(out, cap, "%u", b->len[i]); break;
+	case LD_QCOL_REPORTER: snprintf(out, cap, "'%.*s'", (int)b->strs[b->reporter[i]].len, b->strs[b->reporter[i]].ptr); break;
+	default: fail_msg("column %u not in fixture", c);
+	}
+}
+
+static void value_text(const ld_group_spec *sp, unsigned k, const ld_group_value *v, char *out, size_t cap)
+{
+	switch (sp->cols[k]) {
+	case LD_QCOL_SRC:
+	case LD_QCOL_DST: ld_addr_format(&v->addr, out); break;
+	case LD_QCOL_REPORTER: snprintf(out, cap, "'%.*s'", (int)v->str_len, v->str); break;
+	default: snprintf(out, cap, "%u", v->num); break;
+	}
+}
+
+typedef struct ref_row {
+	char key[200];
+	char val[64];
+} ref_row;
+
+static int cmp_ref(const void *a, const void *b)
+{
+	const ref_row *x = a, *y = b;
+	int r = strcmp(x->key, y->key);
+	return r ? r : strcmp(x->val, y->val);
+}
+
+typedef struct ref_group {
+	char key[200];
+	uint64_t count, distinct;
+} ref_group;
+
+static bool keep_row(const ld_block *b, uint32_t i)
+{
+	return b->proto[i] == 6; /* the "where": proto = tcp */
+}
+
+static void check_spec(const ld_group_spec *sp)
+{
+	/* brute force */
+	size_t total = (size_t)N_SEG * BLOCKS_PER_SEG * ROWS;
+	ref_row *rr = calloc(total, sizeof *rr);
+	assert_non_null(rr);
+	size_t n = 0;
+	for (uint32_t s = 0; s < N_SEG; s++)
+		for (uint32_t bi = 0; bi < BLOCKS_PER_SEG; bi++) {
+			const ld_block *b = &segs[s].b[bi];
+			for (uint32_t i = 0; i < b->n; i++) {
+				if (!keep_row(b, i))
+					continue;
+				char *k = rr[n].key;
+				size_t o = 0;
+				for (unsigned c = 0; c < sp->n_cols; c++) {
+					char t[64];
+					col_text(b, sp->cols[c], i, t, sizeof t);
+					o += (size_t)snprintf(k + o, sizeof rr[n].key - o, "%s|", t);
+				}
+				if (sp->distinct_col >= 0)
+					col_text(b, (unsigned)sp->distinct_col, i, rr[n].val, sizeof rr[n].val);
+				n++;
+			}
+		}
+	qsort(rr, n, sizeof *rr, cmp_ref);
+	ref_group *rg = calloc(n + 1, sizeof *rg);
+	size_t ng = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || strcmp(rr[i].key, rr[i - 1].key) != 0) {
+			snprintf(rg[ng].key, sizeof rg[ng].key, "%s", rr[i].key);
+			ng++;
+		}
+		rg[ng - 1].count++;
+		if (sp->distinct_col >= 0 && (i == 0 || cmp_ref(&rr[i], &rr[i - 1]) != 0))
+			rg[ng - 1].distinct++;
+	}
+
+	/* engine: segment 0 and 2 on "thread" A, segment 1 on "thread" B, blocks interleaved per
+	 * thread as ld_scan delivers them (one segment's blocks consecutively). */
+	ld_err err;
+	ld_group_acc *a = ld_group_acc_new(sp, &err), *bacc = ld_group_acc_new(sp, &err);
+	assert_non_null(a);
+	assert_non_null(bacc);
+	static uint32_t sel[ROWS];
+	for (uint32_t s = 0; s < N_SEG; s++)
+		for (uint32_t bi = 0; bi < BLOCKS_PER_SEG; bi++) {
+			const ld_block *b = &segs[s].b[bi];
+			uint32_t k = 0;
+			for (uint32_t i = 0; i < b->n; i++)
+				if (keep_row(b, i))
+					sel[k++] = i;
+			assert_int_equal(ld_group_acc_add(s == 1 ? bacc : a, b, sel, k, &err), 0);
+		}
+	assert_int_equal(ld_group_acc_merge(a, bacc, &err), 0);
+	const ld_group_row *rows;
+	size_t nrows;
+	assert_int_equal(ld_group_acc_result(a, 0, &rows, &nrows, &err), 0);
+	assert_int_equal(nrows, ng);
+	for (size_t r = 0; r < nrows; r++) {
+		char key[200];
+		size_t o = 0;
+		for (unsigned c = 0; c < sp->n_cols; c++) {
+			char t[64];
+			value_text(sp, c, &rows[r].key[c], t, sizeof t);
+			o += (size_t)snprintf(key + o, sizeof key - o, "%s|", t);
+		}
+		ref_group probe;
+		snprintf(probe.key, sizeof probe.key, "%s", key);
+		size_t lo = 0, hi = ng;
+		bool found = false;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			int c = strcmp(rg[mid].key, key);
+			if (c == 0) {
+				found = true;
+				if (rg[mid].count != rows[r].count || rg[mid].distinct != rows[r].distinct)
+					fail_msg("group %s: engine %llu/%llu, reference %llu/%llu", key,
+						 (unsigned long long)rows[r].count, (unsigned long long)rows[r].distinct,
+						 (unsigned long long)rg[mid].count, (unsigned long long)rg[mid].distinct);
+				break;
+			}
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (!found)
+			fail_msg("group %s not in the reference", key);
+		/* ordering: distinct desc, then count desc */
+		if (r > 0) {
+			assert_true(rows[r - 1].distinct >= rows[r].distinct);
+			if (rows[r - 1].distinct == rows[r].distinct)
+				assert_true(rows[r - 1].count >= rows[r].count);
+		}
+	}
+	/* top N is the head of the full order */
+	const ld_group_row *top;
+	size_t ntop;
+	assert_int_equal(ld_group_acc_result(a, 3, &top, &ntop, &err), 0);
+	assert_int_equal(ntop, ng < 3 ? ng : 3);
+	ld_group_acc_free(a);
+	ld_group_acc_free(bacc);
+	free(rr);
+	free(rg);
+}
+
+static void test_group_src_count(void **state)
+{
+	(void)state;
+	ld_group_spec sp = {.cols = {LD_QCOL_SRC}, .n_cols = 1, .distinct_col = -1};
+	check_spec(&sp);
+}
+
+static void test_group_src_distinct_dst(void **state)
+{
+	(void)state;
+	ld_group_spec sp = {.cols = {LD_QCOL_SRC}, .n_cols = 1, .distinct_col = LD_QCOL_DST};
+	check_spec(&sp);
+}
+
+static void test_group_src_dport(void **state)
+{
+	(void)state;
+	ld_group_spec sp = {.cols = {LD_QCOL_SRC, LD_QCOL_DPORT}, .n_cols = 2, .distinct_col = -1};
+	check_spec(&sp);
+}
+
+static void test_group_dport_distinct_src(void **state)
+{
+	(void)state;
+	ld_group_spec sp = {.cols = {LD_QCOL_DPORT}, .n_cols = 1, .distinct_col = LD_QCOL_SRC};
+	check_spec(&sp);
+}
+
+static void test_group_reporter_distinct_dport(void **state)
+{
+	(void)state;
+	ld_group_spec sp = {.cols = {LD_QCOL_REPORTER}, .n_cols = 1, .distinct_col = LD_QCOL_DPORT};
+	check_spec(&sp);
+}
+
+static void test_group_three_cols_distinct_reporter(void **state)
+{
+	(void)state;
+	ld_group_spec sp = {.cols = {LD_QCOL_SRC, LD_QCOL_DST, LD_QCOL_LEN}, .n_cols = 3,
+			    .distinct_col = LD_QCOL_REPORTER};
+	check_spec(&sp);
+}
+
+static void test_bad_specs(void **state)
+{
+	(void)state;
+	ld_err err;
+	ld_group_spec sp = {.cols = {LD_QCOL_TS}, .n_cols = 1, .distinct_col = -1};
+	assert_null(ld_group_acc_new(&sp, &err));
+	assert_non_null(strstr(err.msg, "ts"));
+	ld_group_spec dup = {.cols = {LD_QCOL_SRC, LD_QCOL_SRC}, .n_cols = 2, .distinct_col = -1};
+	assert_null(ld_group_acc_new(&dup, &err));
+	ld_group_spec none = {.n_cols = 0, .distinct_col = -1};
+	assert_null(ld_group_acc_new(&none, &err));
+}
+
+int main(void)
+{
+	build();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_group_src_count),
+		cmocka_unit_test(test_group_src_distinct_dst),
+		cmocka_unit_test(test_group_src_dport),
+		cmocka_unit_test(test_group_dport_distinct_src),
+		cmocka_unit_test(test_group_reporter_distinct_dport),
+		cmocka_unit_test(test_group_three_cols_distinct_reporter),
+		cmocka_unit_test(test_bad_specs),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
