@@ -552,7 +552,38 @@ static int asa_body(long id, asa_cur *c, ld_record *out, bool *drop)
 bool ld_sig_asa(const ld_syslog_hdr *h)
 {
 	const char *t, *b;
-	return asa_find_tag(h->msg, h->msg_len, &t, &b) >= 0;
+	if (h->tag.len > 5 && h->tag.ptr[0] == '%') {
+		/* the header took "%ASA-2-106006" as its TAG (relay repeat lines): re-check it with
+		 * the colon the header stripped */
+		char buf[48];
+		size_t n = h->tag.len < sizeof buf - 2 ? h->tag.len : sizeof buf - 2;
+		memcpy(buf, h->tag.ptr, n);
+		buf[n] = ':';
+		if (asa_find_tag(buf, n + 1, &t, &b) >= 0)
+			return true;
+	}
+	return h->msg && asa_find_tag(h->msg, h->msg_len, &t, &b) >= 0;
+}
+
+static bool asa_host_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '-' || c == '_';
+}
+
+/* A bare host name right before the tag ("LOCAL4.WARNING: fw-1 %ASA-..."), when nothing else
+ * named the reporter. */
+static fw_span asa_host_before(const char *from, const char *tag)
+{
+	const char *e = tag;
+	while (e > from && e[-1] == ' ')
+		e--;
+	const char *s = e;
+	while (s > from && asa_host_char(s[-1]))
+		s--;
+	if (s == e || (s > from && s[-1] != ' '))
+		return (fw_span){NULL, 0};
+	return (fw_span){s, (size_t)(e - s)};
 }
 
 int ld_parse_asa(ld_parse_state *st, const ld_syslog_hdr *h, const char *line, size_t len,
@@ -584,6 +615,8 @@ int ld_parse_asa(ld_parse_state *st, const ld_syslog_hdr *h, const char *line, s
 	int64_t ts;
 	if (!asa_own_time(st, line, tag, &ts, &host))
 		ts = fw_header_time(&st->opts, h);
+	if (!host.n && !h->host.len && h->msg && h->msg >= line && h->msg < tag)
+		host = asa_host_before(h->msg, tag);
 	out->ts_ns = ts;
 	out->reporter = host.n ? fw_str(host) : fw_reporter(&st->opts, h);
 
