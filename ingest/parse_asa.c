@@ -624,6 +624,8 @@ int ld_parse_asa(ld_parse_state *st, const ld_syslog_hdr *h, const char *line, s
 		return asa_ftd_conn(c.p, c.e, out, reason);
 	bool drop = true;
 	int rc = asa_body(id, &c, out, &drop);
+	if (rc == LD_REJ_UNRECOGNISED)
+		return LD_PARSE_SKIP; /* a well-formed ASA message that is no verdict (302013...) */
 	if (rc) {
 		*reason = (uint8_t)rc;
 		return LD_PARSE_REJECT;

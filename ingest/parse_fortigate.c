@@ -10,7 +10,7 @@
 #include "parse_util.h"
 
 typedef struct fgt_fields {
-	fw_span date, time, eventtime, tz, devname, devid, srcip, dstip, srcport, dstport, proto,
+	fw_span type, date, time, eventtime, tz, devname, devid, srcip, dstip, srcport, dstport, proto,
 		action, policyid, sentbyte;
 	bool unterminated;
 } fgt_fields;
@@ -30,7 +30,9 @@ static void fgt_assign(fgt_fields *f, fw_span k, fw_span v)
 			slot = &f->tz;
 		break;
 	case 4:
-		if (fw_eq(k, "date"))
+		if (fw_eq(k, "type"))
+			slot = &f->type;
+		else if (fw_eq(k, "date"))
 			slot = &f->date;
 		else if (fw_eq(k, "time"))
 			slot = &f->time;
@@ -183,6 +185,8 @@ int ld_parse_fortigate(ld_parse_state *st, const ld_syslog_hdr *h, const char *l
 	fgt_fields f;
 	memset(&f, 0, sizeof f);
 	fgt_scan(p, e, &f);
+	if (!f.srcip.p && !f.dstip.p && f.type.n && !fw_eq(f.type, "traffic"))
+		return LD_PARSE_SKIP; /* event/utm logs without a flow: not a verdict on a packet */
 	if (!f.srcip.p || !f.dstip.p) {
 		*reason = f.srcip.p || f.dstip.p || f.action.p ? LD_REJ_TRUNCATED : LD_REJ_UNRECOGNISED;
 		return LD_PARSE_REJECT;

@@ -114,14 +114,29 @@ bool ld_sig_panos(const ld_syslog_hdr *h)
 	return s[1] >= 'A' && s[1] <= 'Z' && s[2] >= 'A' && s[2] <= 'Z';
 }
 
-static bool pan_time(ld_parse_state *st, fw_span t, int64_t *ts)
+/* PAN-OS writes device-local time without zone.  With a configured zone or offset, that wins.
+ * Without one, a header stamp with a real offset (IETF header "...+02:00") tells the device's
+ * offset: the generated time minus the header time, when it is a whole quarter hour (±2 min of
+ * logging delay).  A BSD header gives offset 0, the same as no header. */
+static bool pan_time(ld_parse_state *st, const ld_syslog_hdr *h, fw_span t, int64_t *ts)
 {
 	int64_t local;
 	if (t.n != 19 || t.p[4] != '/' || t.p[7] != '/' || t.p[10] != ' ')
 		return false;
 	if (!fw_civil19(t.p, t.n, &local))
 		return false;
-	*ts = fw_local_to_utc_ns(&st->opts, &st->fw, local);
+	const ld_parse_opts *o = &st->opts;
+	bool configured = (o->local_tz && *o->local_tz) || o->local_tz_offset_s;
+	if (!configured && h->ts_ns != LD_TIME_NONE && h->ts_ns != INT64_MIN + 1) {
+		int64_t hdr_s = h->ts_ns / LD_NS_PER_SEC;
+		int64_t diff = local - hdr_s;
+		int64_t q = (diff >= 0 ? diff + 450 : diff - 450) / 900 * 900;
+		if (q >= -14 * 3600 && q <= 14 * 3600 && diff - q >= -120 && diff - q <= 120) {
+			*ts = (local - q) * LD_NS_PER_SEC;
+			return true;
+		}
+	}
+	*ts = fw_local_to_utc_ns(o, &st->fw, local);
 	return true;
 }
 
@@ -149,9 +164,9 @@ int ld_parse_panos(ld_parse_state *st, const ld_syslog_hdr *h, const char *line,
 	for (size_t i = n; i < PAN_COLS; i++)
 		col[i] = (fw_span){"", 0};
 
-	if (!pan_time(st, col[PAN_GEN_TIME], &out->ts_ns)) {
+	if (!pan_time(st, h, col[PAN_GEN_TIME], &out->ts_ns)) {
 		/* receive time as second choice, then the header */
-		if (col[PAN_GEN_TIME].n || !pan_time(st, col[PAN_RECEIVE_TIME], &out->ts_ns)) {
+		if (col[PAN_GEN_TIME].n || !pan_time(st, h, col[PAN_RECEIVE_TIME], &out->ts_ns)) {
 			if (col[PAN_GEN_TIME].n) {
 				*reason = LD_REJ_BAD_TIME;
 				return LD_PARSE_REJECT;
