@@ -1,0 +1,156 @@
+/* ld_batch.c — store → sorted events → engine. */
+#include "ld_batch.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ld_scan.h"
+#include "ld_time.h"
+
+typedef struct collect {
+	pthread_mutex_t mu;
+	ld_event *ev;
+	uint64_t n, cap;
+	int64_t from, to;
+	uint64_t rows, damaged;
+	bool oom;
+} collect;
+
+static int ev_cmp(const void *a, const void *b)
+{
+	const ld_event *x = a, *y = b;
+	if (x->ts_ns != y->ts_ns)
+		return x->ts_ns < y->ts_ns ? -1 : 1;
+	int c = ld_addr_cmp(&x->src, &y->src);
+	if (c)
+		return c;
+	c = ld_addr_cmp(&x->dst, &y->dst);
+	if (c)
+		return c;
+	if (x->dport != y->dport)
+		return x->dport < y->dport ? -1 : 1;
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->sport != y->sport)
+		return x->sport < y->sport ? -1 : 1;
+	if (x->dir != y->dir)
+		return x->dir < y->dir ? -1 : 1;
+	if (x->vif != y->vif)
+		return x->vif < y->vif ? -1 : 1;
+	if (x->tcp_flags != y->tcp_flags)
+		return x->tcp_flags < y->tcp_flags ? -1 : 1;
+	return (int)x->action - (int)y->action;
+}
+
+void ld_batch_sort(ld_event *ev, uint64_t n)
+{
+	if (n > 1)
+		qsort(ev, n, sizeof *ev, ev_cmp);
+}
+
+static void on_damage(void *ctx, const char *segment, const char *why)
+{
+	collect *c = ctx;
+	c->damaged++;
+	ld_log_warn("skipping damaged store data %s: %s", segment, why);
+}
+
+static int on_block(void *ctx, int thread, const ld_block *b)
+{
+	(void)thread;
+	collect *c = ctx;
+	uint32_t keep = 0;
+	for (uint32_t i = 0; i < b->n; i++) {
+		uint8_t a = b->action[i];
+		if (b->ts[i] >= c->from && b->ts[i] < c->to &&
+		    (a == LD_ACTION_DROP || a == LD_ACTION_REJECT || a == LD_ACTION_DENY))
+			keep++;
+	}
+	pthread_mutex_lock(&c->mu);
+	c->rows += b->n;
+	if (c->n + keep > c->cap) {
+		uint64_t nc = c->cap ? c->cap : 65536;
+		while (nc < c->n + keep)
+			nc *= 2;
+		ld_event *ne = realloc(c->ev, nc * sizeof *ne);
+		if (!ne) {
+			c->oom = true;
+			pthread_mutex_unlock(&c->mu);
+			return 1;
+		}
+		c->ev = ne;
+		c->cap = nc;
+	}
+	for (uint32_t i = 0; i < b->n; i++) {
+		uint8_t a = b->action[i];
+		if (!(b->ts[i] >= c->from && b->ts[i] < c->to &&
+		      (a == LD_ACTION_DROP || a == LD_ACTION_REJECT || a == LD_ACTION_DENY)))
+			continue;
+		ld_event *ev = &c->ev[c->n++];
+		ev->ts_ns = b->ts[i];
+		ev->src = b->addrs[b->src[i]];
+		ev->dst = b->addrs[b->dst[i]];
+		ev->sport = b->sport[i];
+		ev->dport = b->dport[i];
+		ev->proto = b->proto[i];
+		ev->action = a;
+		ev->dir = b->dir[i];
+		ev->tcp_flags = b->tcp_flags[i];
+		ev->present = b->present[i];
+		ev->vif = b->vif && b->vif[i] < b->n_strs ? ld_vif_code(b->strs[b->vif[i]]) : 0;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return 0;
+}
+
+int ld_batch_run(ld_engine *e, const char *dir, int64_t from_ns, int64_t to_ns,
+		 ld_batch_stats *st, ld_err *err)
+{
+	memset(st, 0, sizeof *st);
+	st->min_ts = st->max_ts = LD_TIME_NONE;
+	ld_archive *a = ld_archive_open(dir, err);
+	if (!a)
+		return -1;
+	collect c;
+	memset(&c, 0, sizeof c);
+	pthread_mutex_init(&c.mu, NULL);
+	c.from = from_ns;
+	c.to = to_ns;
+	ld_scan_spec spec;
+	ld_scan_spec_init(&spec);
+	spec.from_ns = from_ns;
+	spec.to_ns = to_ns;
+	spec.action_mask = 1u << LD_ACTION_DROP | 1u << LD_ACTION_REJECT | 1u << LD_ACTION_DENY;
+	spec.columns = LD_COL_TS | LD_COL_SRC | LD_COL_DST | LD_COL_SPORT | LD_COL_DPORT |
+		       LD_COL_PROTO | LD_COL_ACTION | LD_COL_DIR | LD_COL_FLAGS | LD_COL_PRESENT |
+		       LD_COL_VIF;
+	spec.threads = 0;
+	spec.on_damage = on_damage;
+	ld_scan_stats ss;
+	int rc = ld_scan(a, &spec, on_block, &c, &ss, err);
+	ld_archive_close(a);
+	pthread_mutex_destroy(&c.mu);
+	if (c.oom) {
+		ld_err_set(err, "%s: out of memory collecting %" PRIu64 " records", dir, c.n);
+		free(c.ev);
+		return -1;
+	}
+	if (rc < 0) {
+		free(c.ev);
+		return -1;
+	}
+	ld_batch_sort(c.ev, c.n);
+	for (uint64_t i = 0; i < c.n; i++)
+		ld_engine_feed_event(e, &c.ev[i]);
+	st->rows = c.rows;
+	st->fed = c.n;
+	st->damaged = c.damaged + ss.segments_damaged;
+	if (c.n) {
+		st->min_ts = c.ev[0].ts_ns;
+		st->max_ts = c.ev[c.n - 1].ts_ns;
+	}
+	free(c.ev);
+	return 0;
+}

@@ -1,0 +1,591 @@
+/* ld_report.c — ranking, explanations, incidents, parents and output. */
+#include "ld_report.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ld_identity.h"
+#include "ld_time.h"
+
+static const char caveat[] =
+	"Caveat: a probe in this graph was blocked; it did not itself carry the infection. "
+	"\"A probed B before B started scanning\" is precedence, not proof: look for an allowed "
+	"path, a shared upstream (mail, share, image, user) or reused credentials.";
+
+long ld_report_find(const ld_report *r, uint32_t ident)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->s[i].h.id == ident)
+			return (long)i;
+	return -1;
+}
+
+static void add_reason(ld_suspect *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_reason(ld_suspect *s, const char *fmt, ...)
+{
+	if (s->n_reasons >= LD_REASON_MAX)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->reasons[s->n_reasons++], LD_REASON_LEN, fmt, ap);
+	va_end(ap);
+}
+
+static const char *proto_short(uint8_t proto)
+{
+	return proto == 6 ? "tcp" : proto == 17 ? "udp" : proto == 1 ? "icmp" : "ip";
+}
+
+static size_t ports_text(const ld_host_summary *h, char *buf, size_t cap)
+{
+	size_t n = 0;
+	buf[0] = 0;
+	for (unsigned i = 0; i < h->n_top_ports && n + 16 < cap; i++) {
+		if (h->top_ports[i].proto == 1)
+			n += (size_t)snprintf(buf + n, cap - n, "%sicmp", i ? "," : "");
+		else
+			n += (size_t)snprintf(buf + n, cap - n, "%s%s/%u", i ? "," : "",
+					      proto_short(h->top_ports[i].proto), h->top_ports[i].port);
+	}
+	return n;
+}
+
+static void fmt_dur(int64_t ns, char *buf, size_t cap)
+{
+	double s = (double)ns / 1e9;
+	if (s < 120)
+		snprintf(buf, cap, "%.1f s", s);
+	else if (s < 7200)
+		snprintf(buf, cap, "%.1f min", s / 60);
+	else
+		snprintf(buf, cap, "%.1f h", s / 3600);
+}
+
+static void explain(const ld_engine *e, ld_suspect *s)
+{
+	const ld_host_summary *h = &s->h;
+	if (!h->scored) {
+		snprintf(s->kind, sizeof s->kind, "none");
+		add_reason(s, "no scored first contact (%" PRIu64 " drops were retries, noise or "
+			      "benign ports)", h->records);
+		return;
+	}
+	bool vertical = h->vertical_max_ports >= 5 ||
+			(h->peers <= 2 && h->ports_distinct >= 3);
+	if (h->peers >= 3 && h->ports_distinct >= 3)
+		snprintf(s->kind, sizeof s->kind, "sweep+multiport");
+	else if (h->peers >= 3)
+		snprintf(s->kind, sizeof s->kind, "horizontal");
+	else if (vertical)
+		snprintf(s->kind, sizeof s->kind, "vertical");
+	else
+		snprintf(s->kind, sizeof s->kind, "few-peers");
+	char ports[96], dur[32], t[LD_TIME_STRLEN];
+	ports_text(h, ports, sizeof ports);
+	if (h->level == LD_LEVEL_ALERT || h->would_alert) {
+		fmt_dur(h->first_alert - h->onset, dur, sizeof dur);
+		ld_time_format_ms(h->first_alert, t);
+		add_reason(s, "%s tier crossed at %s after %u first-contact attempts in %s",
+			   ld_tier_name(h->peak_tier), t, h->attempts_at_alert, dur);
+	} else if (h->level == LD_LEVEL_SUSPECT) {
+		add_reason(s, "suspect: scored %.0f%% of an alert threshold", (double)h->score);
+	}
+	add_reason(s, "%u%s new peers probed, %u%s ports (%s), %" PRIu64 " first contacts",
+		   h->peers, h->peers_overflow ? "+" : "", h->ports_distinct,
+		   h->ports_overflow ? "+" : "", ports, h->first_contacts);
+	if (h->seq_total >= 5 && h->seq_pairs * 10 >= h->seq_total * 6)
+		add_reason(s, "sequential sweep: %u of %u consecutive targets adjacent, %u in own subnet",
+			   h->seq_pairs, h->seq_total, h->same_subnet);
+	else if (h->peers >= 5)
+		add_reason(s, "non-sequential target order (list-driven), %u of %u in own subnet",
+			   h->same_subnet, h->peers);
+	if (h->vertical_max_ports >= 5) {
+		char ip[LD_ADDR_STRLEN];
+		ld_addr_format(&h->vertical_peer, ip);
+		add_reason(s, "vertical: %u ports on %s within the vertical window",
+			   h->vertical_max_ports, ip);
+	}
+	if (h->retries)
+		add_reason(s, "retries to known peers: %" PRIu64 " of %" PRIu64 " attempts (%.0f%%)%s",
+			   h->retries, h->attempts, 100.0 * (double)h->retries / (double)h->attempts,
+			   h->retries * 2 > h->attempts ? ": stale mapping or brute force" : "");
+	if (h->habitual_hits || h->fleet_discounted)
+		add_reason(s, "baselines: %u habitual (host) and %u fleet-common attempts discounted",
+			   h->habitual_hits, h->fleet_discounted);
+	if (h->authorised)
+		add_reason(s, "authorised scanner: scored, never alerted%s",
+			   h->would_alert ? " (crossed an alert threshold)" : "");
+	(void)e;
+}
+
+static int rank_cmp(const void *a, const void *b)
+{
+	const ld_suspect *x = a, *y = b;
+	if (x->h.level != y->h.level)
+		return x->h.level > y->h.level ? -1 : 1;
+	if (x->h.score != y->h.score)
+		return x->h.score > y->h.score ? -1 : 1;
+	if (x->h.first_alert != y->h.first_alert)
+		return x->h.first_alert < y->h.first_alert ? -1 : 1;
+	return strcmp(x->h.name, y->h.name);
+}
+
+/* union-find over report indexes */
+static uint32_t uf_find(uint32_t *p, uint32_t x)
+{
+	while (p[x] != x) {
+		p[x] = p[p[x]];
+		x = p[x];
+	}
+	return x;
+}
+
+static void uf_union(uint32_t *p, uint32_t a, uint32_t b)
+{
+	a = uf_find(p, a);
+	b = uf_find(p, b);
+	if (a != b)
+		p[a > b ? a : b] = a < b ? a : b;
+}
+
+static int onset_cmp_ctx_less(const ld_report *r, uint32_t a, uint32_t b)
+{
+	int64_t x = r->s[a].h.onset, y = r->s[b].h.onset;
+	return x < y || (x == y && a < b);
+}
+
+static void sort_by_onset(const ld_report *r, uint32_t *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		uint32_t k = v[i];
+		size_t j = i;
+		while (j > 0 && onset_cmp_ctx_less(r, k, v[j - 1])) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = k;
+	}
+}
+
+static int touch_cmp(const void *a, const void *b)
+{
+	const ld_touch *x = a, *y = b;
+	if (x->probes != y->probes)
+		return x->probes > y->probes ? -1 : 1;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+static int build_incidents(ld_report *r)
+{
+	const ld_analyze_config *cfg = NULL;
+	(void)cfg;
+	uint32_t nid = ld_engine_host_count(r->e);
+	long *pos = malloc((nid ? nid : 1) * sizeof *pos);
+	uint32_t *uf = malloc((r->n ? r->n : 1) * sizeof *uf);
+	double *best = calloc(r->n ? r->n : 1, sizeof *best);
+	if (!pos || !uf || !best) {
+		free(pos);
+		free(uf);
+		free(best);
+		return -1;
+	}
+	for (uint32_t i = 0; i < nid; i++)
+		pos[i] = -1;
+	for (size_t i = 0; i < r->n; i++) {
+		pos[r->s[i].h.id] = (long)i;
+		uf[i] = (uint32_t)i;
+	}
+	uint64_t ne;
+	const ld_edge *edges = ld_engine_edges(r->e, &ne);
+	/* parents */
+	for (uint64_t k = 0; k < ne; k++) {
+		const ld_edge *g = &edges[k];
+		if (g->dst == LD_ID_NONE || g->dst >= nid || g->src == g->dst)
+			continue;
+		long a = pos[g->src], b = pos[g->dst];
+		if (a < 0 || b < 0)
+			continue;
+		ld_suspect *A = &r->s[a], *B = &r->s[b];
+		if (A->h.level != LD_LEVEL_ALERT || B->h.level != LD_LEVEL_ALERT)
+			continue;
+		uf_union(uf, (uint32_t)a, (uint32_t)b);
+		if (!(g->ts_ns < B->h.onset && A->h.onset < B->h.onset))
+			continue;
+		double gap_h = (double)(B->h.onset - g->ts_ns) / 3.6e12;
+		bool same_port = B->h.n_top_ports && B->h.top_ports[0].port == g->port &&
+				 B->h.top_ports[0].proto == g->proto;
+		double score = (same_port ? 2.0 : 1.0) / (1.0 + gap_h);
+		if (score > best[b] || (score == best[b] && B->parent != LD_ID_NONE &&
+					A->h.onset < r->s[pos[B->parent]].h.onset)) {
+			best[b] = score;
+			B->parent = A->h.id;
+			B->parent_ts = g->ts_ns;
+		}
+	}
+	/* same dominant port within the outbreak window */
+	int64_t window = 1800 * LD_NS_PER_SEC;
+	for (size_t i = 0; i < r->n; i++) {
+		const ld_host_summary *x = &r->s[i].h;
+		if (x->level != LD_LEVEL_ALERT || !x->n_top_ports)
+			continue;
+		for (size_t j = i + 1; j < r->n; j++) {
+			const ld_host_summary *y = &r->s[j].h;
+			if (y->level != LD_LEVEL_ALERT || !y->n_top_ports)
+				continue;
+			int64_t d = x->first_alert - y->first_alert;
+			if (d < 0)
+				d = -d;
+			if (d <= window && x->top_ports[0].port == y->top_ports[0].port &&
+			    x->top_ports[0].proto == y->top_ports[0].proto)
+				uf_union(uf, (uint32_t)i, (uint32_t)j);
+		}
+	}
+	/* number incidents by earliest onset */
+	size_t n_alert = 0;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->s[i].h.level == LD_LEVEL_ALERT)
+			n_alert++;
+	uint32_t *order = malloc((n_alert ? n_alert : 1) * sizeof *order);
+	r->inc = calloc(n_alert ? n_alert : 1, sizeof *r->inc);
+	if (!order || !r->inc) {
+		free(order);
+		free(pos);
+		free(uf);
+		free(best);
+		return -1;
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->s[i].h.level == LD_LEVEL_ALERT)
+			order[m++] = (uint32_t)i;
+	sort_by_onset(r, order, m);
+	for (size_t k = 0; k < m; k++) {
+		uint32_t i = order[k], root = uf_find(uf, i);
+		if (r->s[root].incident == 0 && r->s[i].incident == 0) {
+			r->inc[r->n_inc].id = (int)r->n_inc + 1;
+			r->s[root].incident = (int)r->n_inc + 1;
+			r->n_inc++;
+		}
+		r->s[i].incident = r->s[root].incident;
+	}
+	for (size_t k = 0; k < r->n_inc; k++) {
+		ld_incident *inc = &r->inc[k];
+		inc->members = malloc(m * sizeof *inc->members);
+		inc->roots = malloc(m * sizeof *inc->roots);
+		if (!inc->members || !inc->roots)
+			continue;
+		inc->start = INT64_MAX;
+		inc->end = INT64_MIN;
+		for (size_t q = 0; q < m; q++) {
+			ld_suspect *s = &r->s[order[q]];
+			if (s->incident != inc->id)
+				continue;
+			inc->members[inc->n_members++] = order[q];
+			if (s->parent == LD_ID_NONE || pos[s->parent] < 0 ||
+			    r->s[pos[s->parent]].incident != inc->id)
+				inc->roots[inc->n_roots++] = order[q];
+			if (s->h.onset < inc->start)
+				inc->start = s->h.onset;
+			if (s->h.last_seen > inc->end)
+				inc->end = s->h.last_seen;
+		}
+	}
+	/* touched desktops: every peer probed by an alerted member */
+	for (size_t k = 0; k < r->n_inc; k++) {
+		ld_incident *inc = &r->inc[k];
+		size_t cap = 64;
+		inc->touched = malloc(cap * sizeof *inc->touched);
+		if (!inc->touched)
+			continue;
+		for (uint64_t q = 0; q < ne; q++) {
+			const ld_edge *g = &edges[q];
+			long a = pos[g->src];
+			if (a < 0 || r->s[a].incident != inc->id)
+				continue;
+			size_t t;
+			for (t = 0; t < inc->n_touched; t++)
+				if (ld_addr_eq(&inc->touched[t].ip, &g->dst_ip) &&
+				    inc->touched[t].ident == g->dst)
+					break;
+			if (t == inc->n_touched) {
+				if (inc->n_touched == cap) {
+					if (cap >= 65536)
+						continue;
+					ld_touch *nt = realloc(inc->touched, cap * 2 * sizeof *nt);
+					if (!nt)
+						continue;
+					inc->touched = nt;
+					cap *= 2;
+				}
+				inc->touched[t].ident = g->dst;
+				inc->touched[t].ip = g->dst_ip;
+				inc->touched[t].probes = 0;
+				inc->touched[t].first = g->ts_ns;
+				inc->n_touched++;
+			}
+			inc->touched[t].probes++;
+			if (g->ts_ns < inc->touched[t].first)
+				inc->touched[t].first = g->ts_ns;
+			r->s[a].touched++;
+		}
+		qsort(inc->touched, inc->n_touched, sizeof *inc->touched, touch_cmp);
+	}
+	free(order);
+	free(pos);
+	free(uf);
+	free(best);
+	return 0;
+}
+
+int ld_report_build(const ld_engine *e, ld_report *r, ld_err *err)
+{
+	memset(r, 0, sizeof *r);
+	r->e = e;
+	uint32_t nid = ld_engine_host_count(e);
+	r->s = calloc(nid ? nid : 1, sizeof *r->s);
+	if (!r->s) {
+		ld_err_set(err, "out of memory");
+		return -1;
+	}
+	for (uint32_t i = 0; i < nid; i++) {
+		ld_suspect *s = &r->s[r->n];
+		ld_engine_host(e, i, &s->h);
+		if (!s->h.tracked)
+			continue;
+		s->parent = LD_ID_NONE;
+		s->parent_ts = LD_TIME_NONE;
+		explain(e, s);
+		r->n++;
+	}
+	qsort(r->s, r->n, sizeof *r->s, rank_cmp);
+	if (build_incidents(r) < 0) {
+		ld_err_set(err, "out of memory");
+		return -1;
+	}
+	/* parent reason, now that parents are known */
+	for (size_t i = 0; i < r->n; i++) {
+		ld_suspect *s = &r->s[i];
+		if (s->parent == LD_ID_NONE)
+			continue;
+		long p = ld_report_find(r, s->parent);
+		char t[LD_TIME_STRLEN];
+		ld_time_format_ms(s->parent_ts, t);
+		if (p >= 0)
+			add_reason(s, "candidate infector %s probed it at %s, before its onset "
+				      "(blocked probe: precedence, not proof)", r->s[p].h.name, t);
+	}
+	return 0;
+}
+
+void ld_report_free(ld_report *r)
+{
+	for (size_t k = 0; k < r->n_inc; k++) {
+		free(r->inc[k].members);
+		free(r->inc[k].roots);
+		free(r->inc[k].touched);
+	}
+	free(r->inc);
+	free(r->s);
+	memset(r, 0, sizeof *r);
+}
+
+static bool shown(const ld_suspect *s, bool all)
+{
+	return all || s->h.level != LD_LEVEL_NORMAL || s->h.would_alert;
+}
+
+static const char *name_of(const ld_report *r, uint32_t ident)
+{
+	long p = ld_report_find(r, ident);
+	if (p >= 0)
+		return r->s[p].h.name;
+	ld_host_summary h;
+	if (ident < ld_engine_host_count(r->e)) {
+		ld_engine_host(r->e, ident, &h);
+		return h.name;
+	}
+	return "?";
+}
+
+static void time_or_dash(int64_t t, char *buf)
+{
+	if (t == LD_TIME_NONE)
+		strcpy(buf, "-");
+	else
+		ld_time_format_ms(t, buf);
+}
+
+void ld_report_print_table(FILE *out, const ld_report *r, size_t top, bool all)
+{
+	size_t shown_n = 0;
+	for (size_t i = 0; i < r->n; i++)
+		if (shown(&r->s[i], all))
+			shown_n++;
+	if (!shown_n) {
+		fprintf(out, "No suspects: %zu hosts sent east-west drops, none scored as a scan "
+			     "(use --all to list them).\n", r->n);
+		return;
+	}
+	fprintf(out, "%-4s %-18s %-12s %-10s %6s %-7s %-15s %5s %-22s %-24s %-24s %s\n", "rank",
+		"desktop", "user", "pool", "score", "level", "kind", "peers", "ports", "first seen",
+		"first alert", "reason");
+	size_t rank = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		const ld_suspect *s = &r->s[i];
+		if (!shown(s, all))
+			continue;
+		if (top && rank >= top)
+			break;
+		rank++;
+		char ports[96], fs[LD_TIME_STRLEN], fa[LD_TIME_STRLEN];
+		ports_text(&s->h, ports, sizeof ports);
+		if (strlen(ports) > 22)
+			strcpy(ports + 19, "...");
+		time_or_dash(s->h.first_seen, fs);
+		time_or_dash(s->h.first_alert, fa);
+		fprintf(out, "%-4zu %-18s %-12s %-10s %6.1f %-7s %-15s %5u %-22s %-24s %-24s %s\n",
+			rank, s->h.name, *s->h.user ? s->h.user : "-", *s->h.pool ? s->h.pool : "-",
+			(double)s->h.score, s->h.authorised ? "allowed" : ld_level_name(s->h.level),
+			s->kind, s->h.peers, ports[0] ? ports : "-", fs, fa,
+			s->n_reasons ? s->reasons[0] : "");
+	}
+	fprintf(out, "\nWhy (top %zu):\n", rank < 5 ? rank : (size_t)5);
+	rank = 0;
+	for (size_t i = 0; i < r->n && rank < 5; i++) {
+		const ld_suspect *s = &r->s[i];
+		if (!shown(s, all) || s->h.level == LD_LEVEL_NORMAL)
+			continue;
+		rank++;
+		char ip[LD_ADDR_STRLEN], on[LD_TIME_STRLEN];
+		ld_addr_format(&s->h.ip, ip);
+		time_or_dash(s->h.onset, on);
+		fprintf(out, "  %s (%s), onset %s (restore from before it):\n", s->h.name, ip, on);
+		for (unsigned k = 0; k < s->n_reasons; k++)
+			fprintf(out, "    - %s\n", s->reasons[k]);
+	}
+	for (size_t k = 0; k < r->n_inc; k++) {
+		const ld_incident *inc = &r->inc[k];
+		char a[LD_TIME_STRLEN], b[LD_TIME_STRLEN];
+		time_or_dash(inc->start, a);
+		time_or_dash(inc->end, b);
+		fprintf(out, "\nIncident %d: %zu alerting host%s, %s .. %s\n", inc->id,
+			inc->n_members, inc->n_members == 1 ? "" : "s", a, b);
+		fprintf(out, "  patient-zero candidates:");
+		for (size_t q = 0; q < inc->n_roots; q++) {
+			time_or_dash(r->s[inc->roots[q]].h.onset, a);
+			fprintf(out, "%s %s (onset %s)", q ? "," : "", r->s[inc->roots[q]].h.name, a);
+		}
+		fprintf(out, "%s\n", inc->n_roots > 1 ? "  -> several independent introductions?" : "");
+		fprintf(out, "  spread order:\n");
+		for (size_t q = 0; q < inc->n_members; q++) {
+			const ld_suspect *s = &r->s[inc->members[q]];
+			time_or_dash(s->h.onset, a);
+			time_or_dash(s->h.first_alert, b);
+			fprintf(out, "    %zu. %-18s onset %s  alert %s  parent %s\n", q + 1, s->h.name,
+				a, b, s->parent == LD_ID_NONE ? "-" : name_of(r, s->parent));
+		}
+		fprintf(out, "  touched: %zu peer%s probed", inc->n_touched,
+			inc->n_touched == 1 ? "" : "s");
+		for (size_t q = 0; q < inc->n_touched && q < 10; q++) {
+			char ip[LD_ADDR_STRLEN];
+			ld_addr_format(&inc->touched[q].ip, ip);
+			const char *nm = inc->touched[q].ident != LD_ID_NONE
+						 ? name_of(r, inc->touched[q].ident)
+						 : ip;
+			fprintf(out, "%s %s (x%u)", q ? "," : ":", nm, inc->touched[q].probes);
+		}
+		fprintf(out, "%s\n", inc->n_touched > 10 ? ", ..." : "");
+	}
+	if (r->n_inc)
+		fprintf(out, "\n%s\n", caveat);
+}
+
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static void json_time(FILE *out, int64_t t)
+{
+	if (t == LD_TIME_NONE) {
+		fputs("null", out);
+		return;
+	}
+	char b[LD_TIME_STRLEN];
+	ld_time_format_ms(t, b);
+	fprintf(out, "\"%s\"", b);
+}
+
+void ld_report_print_json(FILE *out, const ld_report *r, size_t top, bool all)
+{
+	size_t rank = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		const ld_suspect *s = &r->s[i];
+		if (!shown(s, all))
+			continue;
+		if (top && rank >= top)
+			break;
+		rank++;
+		char ip[LD_ADDR_STRLEN];
+		ld_addr_format(&s->h.ip, ip);
+		fputs("{\"name\":", out);
+		json_str(out, s->h.name);
+		fprintf(out, ",\"ip\":\"%s\",\"score\":%.1f,\"level\":\"%s\",\"first_seen\":", ip,
+			(double)s->h.score, ld_level_name(s->h.level));
+		json_time(out, s->h.first_seen);
+		fputs(",\"first_alert\":", out);
+		json_time(out, s->h.level == LD_LEVEL_ALERT ? s->h.first_alert : LD_TIME_NONE);
+		fputs(",\"last_seen\":", out);
+		json_time(out, s->h.last_seen);
+		fputs(",\"onset\":", out);
+		json_time(out, s->h.onset);
+		fprintf(out, ",\"attempts\":%" PRIu64 ",\"peers\":%u,\"ports\":[", s->h.first_contacts,
+			s->h.peers);
+		for (unsigned k = 0; k < s->h.n_top_ports; k++)
+			fprintf(out, "%s%u", k ? "," : "", s->h.top_ports[k].port);
+		fputs("],\"kind\":", out);
+		json_str(out, s->kind);
+		if (s->incident)
+			fprintf(out, ",\"incident\":%d", s->incident);
+		else
+			fputs(",\"incident\":null", out);
+		fputs(",\"parent\":", out);
+		if (s->parent == LD_ID_NONE)
+			fputs("null", out);
+		else
+			json_str(out, name_of(r, s->parent));
+		fputs(",\"reasons\":[", out);
+		for (unsigned k = 0; k < s->n_reasons; k++) {
+			if (k)
+				fputc(',', out);
+			json_str(out, s->reasons[k]);
+		}
+		fputs("],\"user\":", out);
+		json_str(out, s->h.user);
+		fputs(",\"pool\":", out);
+		json_str(out, s->h.pool);
+		fprintf(out, ",\"role\":\"%s\",\"authorised\":%s,\"tier\":\"%s\",\"retries\":%" PRIu64
+			     ",\"records\":%" PRIu64 ",\"touched\":%u",
+			ld_role_name(s->h.role), s->h.authorised ? "true" : "false",
+			ld_tier_name(s->h.peak_tier), s->h.retries, s->h.records, s->touched);
+		bool pz = false;
+		for (size_t k = 0; k < r->n_inc; k++)
+			for (size_t q = 0; q < r->inc[k].n_roots; q++)
+				if (r->inc[k].roots[q] == i)
+					pz = true;
+		fprintf(out, ",\"patient_zero_candidate\":%s}\n", pz ? "true" : "false");
+	}
+}
