@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "ld_log.h"
+#include "ld_writer.h"
 
 typedef void (*ld_report_fn)(void *ctx, const char *segment, const char *problem);
 
@@ -31,7 +32,9 @@ int ld_archive_info_print(const char *dir, FILE *out, ld_archive_info *info, ld_
 long ld_archive_verify(const char *dir, ld_report_fn report, void *ctx, ld_err *err);
 /* Returns number of segments removed, or -1. */
 long ld_archive_prune(const char *dir, int64_t before_ns, ld_err *err);
-/* Returns number of segments written, or -1. */
-long ld_archive_compact(const char *dir, const struct ld_store_opts *opts, ld_err *err);
+/* Merges runs of small segments of one day (fewer than opts->segment_rows / 2 rows each) into
+ * segments of up to opts->segment_rows rows (opts NULL = defaults).  Damaged segments are left
+ * alone.  Returns number of segments written, or -1. */
+long ld_archive_compact(const char *dir, const ld_store_opts *opts, ld_err *err);
 
 #endif

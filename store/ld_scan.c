@@ -1,0 +1,539 @@
+/* ld_scan.c — read side: open a data directory read-only (sealed segments from the MANIFEST plus
+ * unsealed journal rows), and scan it in parallel with zone-map and address-set pruning. */
+#include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ld_scan.h"
+#include "store_internal.h"
+
+typedef struct jpart {
+	ld_rowset rs; /* time-ordered */
+	ld_str *strs;
+	char name[64];
+} jpart;
+
+struct ld_archive {
+	char *dir;
+	ld_manifest m;
+	const ld_mf_entry **live;
+	long n_live;
+	jpart *j;
+	size_t n_j;
+	uint64_t rows, journal_rows;
+	int64_t min_ns, max_ns;
+};
+
+void ld_scan_spec_init(ld_scan_spec *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->from_ns = INT64_MIN;
+	s->to_ns = INT64_MAX;
+	s->dport = -1;
+	s->proto = -1;
+	s->columns = LD_COL_ALL;
+}
+
+static int cmp_live(const void *a, const void *b)
+{
+	const ld_mf_entry *x = *(const ld_mf_entry *const *)a, *y = *(const ld_mf_entry *const *)b;
+	if (x->min_ns != y->min_ns)
+		return x->min_ns < y->min_ns ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static __thread const int64_t *sort_ts;
+
+static int cmp_row_ts(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	if (sort_ts[x] != sort_ts[y])
+		return sort_ts[x] < sort_ts[y] ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* Loads an unsealed journal into a time-ordered row set. */
+static int load_journal(ld_archive *a, const char *name, ld_err *err)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/journal/%s", a->dir, name);
+	ld_rowset raw;
+	ld_rowset_init(&raw, true);
+	uint64_t valid;
+	if (ld_jnl_load(path, &raw, &valid, err) != 0) {
+		ld_rowset_free(&raw);
+		return -1;
+	}
+	if (raw.n == 0) {
+		ld_rowset_free(&raw);
+		return 0;
+	}
+	jpart *nj = realloc(a->j, (a->n_j + 1) * sizeof(jpart));
+	uint32_t *idx = malloc(raw.n * sizeof(uint32_t));
+	if (!nj || !idx) {
+		if (nj)
+			a->j = nj;
+		free(idx);
+		ld_rowset_free(&raw);
+		ld_err_set(err, "out of memory");
+		return -1;
+	}
+	a->j = nj;
+	jpart *j = &a->j[a->n_j];
+	memset(j, 0, sizeof(*j));
+	snprintf(j->name, sizeof(j->name), "journal/%s", name);
+	ld_rowset_init(&j->rs, true);
+	for (size_t i = 0; i < raw.n; i++)
+		idx[i] = (uint32_t)i;
+	sort_ts = raw.ts;
+	qsort(idx, raw.n, sizeof(uint32_t), cmp_row_ts);
+	int rc = ld_rowset_reserve(&j->rs, raw.n);
+	for (size_t i = 0; i < raw.n && rc == 0; i++) {
+		ld_record r;
+		ld_rowset_get(&raw, idx[i], &r);
+		rc = ld_rowset_add(&j->rs, &r);
+	}
+	free(idx);
+	ld_rowset_free(&raw);
+	j->strs = malloc(((size_t)j->rs.n_strs + 1) * sizeof(ld_str));
+	if (rc != 0 || !j->strs) {
+		ld_rowset_free(&j->rs);
+		free(j->strs);
+		ld_err_set(err, "out of memory");
+		return -1;
+	}
+	for (uint32_t k = 0; k < j->rs.n_strs; k++)
+		j->strs[k] = ld_rowset_str(&j->rs, k);
+	a->n_j++;
+	a->journal_rows += j->rs.n;
+	return 0;
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int load_journals(ld_archive *a, ld_err *err)
+{
+	char jdir[4096];
+	snprintf(jdir, sizeof(jdir), "%s/journal", a->dir);
+	DIR *d = opendir(jdir);
+	if (!d)
+		return 0; /* no journal directory: nothing unsealed */
+	char *names[4096];
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) && n < 4096) {
+		size_t l = strlen(de->d_name);
+		if (l > 4 && l < 60 && strcmp(de->d_name + l - 4, ".jnl") == 0 &&
+		    !ld_manifest_journal_sealed(&a->m, de->d_name))
+			names[n++] = strdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(char *), cmp_cstr);
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (rc == 0 && names[i])
+			rc = load_journal(a, names[i], err);
+		free(names[i]);
+	}
+	return rc;
+}
+
+ld_archive *ld_archive_open(const char *dir, ld_err *err)
+{
+	ld_archive *a = calloc(1, sizeof(*a));
+	if (!a || !(a->dir = strdup(dir))) {
+		free(a);
+		ld_err_set(err, "out of memory");
+		return NULL;
+	}
+	struct stat st;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		ld_err_errno(err, "%s", dir);
+		goto fail;
+	}
+	if (ld_manifest_load(dir, &a->m, err) != 0)
+		goto fail;
+	a->n_live = ld_manifest_live(&a->m, &a->live);
+	if (a->n_live < 0) {
+		ld_err_set(err, "out of memory");
+		goto fail;
+	}
+	if (a->n_live > 0)
+		qsort(a->live, (size_t)a->n_live, sizeof(*a->live), cmp_live);
+	if (load_journals(a, err) != 0)
+		goto fail;
+	a->min_ns = INT64_MAX;
+	a->max_ns = INT64_MIN;
+	for (long i = 0; i < a->n_live; i++) {
+		a->rows += a->live[i]->rows;
+		if (a->live[i]->min_ns < a->min_ns)
+			a->min_ns = a->live[i]->min_ns;
+		if (a->live[i]->max_ns > a->max_ns)
+			a->max_ns = a->live[i]->max_ns;
+	}
+	for (size_t i = 0; i < a->n_j; i++) {
+		a->rows += a->j[i].rs.n;
+		if (a->j[i].rs.ts_min < a->min_ns)
+			a->min_ns = a->j[i].rs.ts_min;
+		if (a->j[i].rs.ts_max > a->max_ns)
+			a->max_ns = a->j[i].rs.ts_max;
+	}
+	return a;
+fail:
+	ld_archive_close(a);
+	return NULL;
+}
+
+void ld_archive_close(ld_archive *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->n_j; i++) {
+		ld_rowset_free(&a->j[i].rs);
+		free(a->j[i].strs);
+	}
+	free(a->j);
+	free(a->live);
+	ld_manifest_free(&a->m);
+	free(a->dir);
+	free(a);
+}
+
+bool ld_archive_span(const ld_archive *a, int64_t *min_ns, int64_t *max_ns)
+{
+	if (a->rows == 0)
+		return false;
+	*min_ns = a->min_ns;
+	*max_ns = a->max_ns;
+	return true;
+}
+
+uint64_t ld_archive_rows(const ld_archive *a)
+{
+	return a->rows;
+}
+
+/* --- scanning ----------------------------------------------------------------------------- */
+
+typedef struct scan_shared {
+	ld_archive *a;
+	const ld_scan_spec *spec;
+	uint32_t columns;
+	ld_scan_fn fn;
+	void *ctx;
+	size_t n_items; /* live segments, then journals */
+	atomic_size_t next;
+	atomic_int stop;
+	int stop_rc;
+	pthread_mutex_t mu;
+	ld_scan_stats stats;
+} scan_shared;
+
+static void damage(scan_shared *sh, const char *seg, const char *why)
+{
+	pthread_mutex_lock(&sh->mu);
+	sh->stats.segments_damaged++;
+	if (sh->spec->on_damage)
+		sh->spec->on_damage(sh->ctx, seg, why);
+	pthread_mutex_unlock(&sh->mu);
+}
+
+static void stop_with(scan_shared *sh, int rc)
+{
+	pthread_mutex_lock(&sh->mu);
+	if (!atomic_load(&sh->stop)) {
+		sh->stop_rc = rc;
+		atomic_store(&sh->stop, 1);
+	}
+	pthread_mutex_unlock(&sh->mu);
+}
+
+static void scan_segment(scan_shared *sh, const ld_mf_entry *e, ld_decoder *d, int thread,
+			 ld_scan_stats *st)
+{
+	const ld_scan_spec *spec = sh->spec;
+	st->segments_total++;
+	if (e->max_ns < spec->from_ns || e->min_ns >= spec->to_ns) {
+		st->segments_skipped++;
+		return;
+	}
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", sh->a->dir, e->path);
+	ld_seg s;
+	ld_err err;
+	if (ld_seg_open_file(&s, path, d, &err) != 0) {
+		damage(sh, e->path, err.msg);
+		return;
+	}
+	if (s.size != e->size || s.hdr.rows != e->rows || s.hdr.ts_min != e->min_ns ||
+	    s.hdr.ts_max != e->max_ns) {
+		damage(sh, e->path, "does not match its MANIFEST entry");
+		ld_seg_close(&s);
+		return;
+	}
+	uint32_t host_ids[64];
+	uint32_t n_ids = 0;
+	if (spec->n_hosts) {
+		for (uint32_t k = 0; k < spec->n_hosts && n_ids < 64; k++) {
+			int64_t id = ld_seg_find_addr(&s, &spec->hosts[k]);
+			if (id >= 0)
+				host_ids[n_ids++] = (uint32_t)id;
+		}
+		if (n_ids == 0) {
+			st->segments_skipped++;
+			ld_seg_close(&s);
+			return;
+		}
+		if (spec->n_hosts > 64)
+			n_ids = 0; /* too many to prune blocks with: deliver every block */
+	}
+	ld_scan_spec bspec = *spec;
+	if (spec->n_hosts > 64)
+		bspec.n_hosts = 0;
+	for (uint32_t b = 0; b < s.hdr.blocks && !atomic_load(&sh->stop); b++) {
+		st->blocks_total++;
+		if (!ld_seg_block_may_match(&s, b, &bspec, host_ids, n_ids)) {
+			st->blocks_skipped++;
+			continue;
+		}
+		ld_block blk;
+		if (ld_seg_decode_block(d, &s, b, sh->columns, &blk, &err) != 0) {
+			damage(sh, e->path, err.msg);
+			continue;
+		}
+		blk.segment = e->path;
+		st->rows_scanned += blk.n;
+		int rc = sh->fn(sh->ctx, thread, &blk);
+		if (rc != 0) {
+			stop_with(sh, rc);
+			break;
+		}
+	}
+	ld_seg_close(&s);
+}
+
+static void scan_journal(scan_shared *sh, const jpart *j, ld_decoder *d, int thread,
+			 ld_scan_stats *st)
+{
+	const ld_rowset *rs = &j->rs;
+	const ld_scan_spec *spec = sh->spec;
+	if (rs->ts_max < spec->from_ns || rs->ts_min >= spec->to_ns)
+		return;
+	uint32_t c = sh->columns;
+	for (size_t off = 0; off < rs->n && !atomic_load(&sh->stop); off += LD_SEG_BLOCK_ROWS) {
+		uint32_t n = (uint32_t)(rs->n - off < LD_SEG_BLOCK_ROWS ? rs->n - off : LD_SEG_BLOCK_ROWS);
+		if (rs->ts[off + n - 1] < spec->from_ns || rs->ts[off] >= spec->to_ns)
+			continue;
+		ld_block b;
+		memset(&b, 0, sizeof(b));
+		b.n = n;
+		b.ts = c & LD_COL_TS ? rs->ts + off : NULL;
+		b.src = c & LD_COL_SRC ? rs->src + off : NULL;
+		b.dst = c & LD_COL_DST ? rs->dst + off : NULL;
+		b.sport = c & LD_COL_SPORT ? rs->sport + off : NULL;
+		b.dport = c & LD_COL_DPORT ? rs->dport + off : NULL;
+		b.proto = c & LD_COL_PROTO ? rs->proto + off : NULL;
+		b.action = c & LD_COL_ACTION ? rs->action + off : NULL;
+		b.dir = c & LD_COL_DIR ? rs->dir + off : NULL;
+		b.tcp_flags = c & LD_COL_FLAGS ? rs->flags + off : NULL;
+		b.format = c & LD_COL_FORMAT ? rs->format + off : NULL;
+		b.present = c & LD_COL_PRESENT ? rs->present + off : NULL;
+		b.len = c & LD_COL_LEN ? rs->len + off : NULL;
+		b.rule = c & LD_COL_RULE ? rs->rule + off : NULL;
+		b.reporter = c & LD_COL_REPORTER ? rs->reporter + off : NULL;
+		b.vif = c & LD_COL_VIF ? rs->vif + off : NULL;
+		if (c & LD_COL_RAW) {
+			for (uint32_t i = 0; i < n; i++) {
+				uint32_t l = rs->raw_len[off + i];
+				d->raw[i].len = l;
+				d->raw[i].ptr = l ? (const char *)rs->raw_bytes.p + rs->raw_off[off + i] : "";
+			}
+			b.raw = d->raw;
+		}
+		b.addrs = rs->addrs;
+		b.n_addrs = rs->n_addrs;
+		b.strs = j->strs;
+		b.n_strs = rs->n_strs;
+		b.segment = j->name;
+		b.block_index = (uint32_t)(off / LD_SEG_BLOCK_ROWS);
+		st->rows_scanned += n;
+		st->journal_rows += n;
+		int rc = sh->fn(sh->ctx, thread, &b);
+		if (rc != 0) {
+			stop_with(sh, rc);
+			break;
+		}
+	}
+}
+
+typedef struct worker {
+	scan_shared *sh;
+	int thread;
+	int failed;
+} worker;
+
+static void *work(void *arg)
+{
+	worker *wk = arg;
+	scan_shared *sh = wk->sh;
+	ld_decoder d;
+	if (ld_decoder_init(&d) != 0) {
+		wk->failed = 1;
+		stop_with(sh, -1);
+		return NULL;
+	}
+	ld_scan_stats st;
+	memset(&st, 0, sizeof(st));
+	while (!atomic_load(&sh->stop)) {
+		size_t i = atomic_fetch_add(&sh->next, 1);
+		if (i >= sh->n_items)
+			break;
+		if (i < (size_t)sh->a->n_live)
+			scan_segment(sh, sh->a->live[i], &d, wk->thread, &st);
+		else
+			scan_journal(sh, &sh->a->j[i - (size_t)sh->a->n_live], &d, wk->thread, &st);
+	}
+	ld_decoder_free(&d);
+	pthread_mutex_lock(&sh->mu);
+	sh->stats.segments_total += st.segments_total;
+	sh->stats.segments_skipped += st.segments_skipped;
+	sh->stats.blocks_total += st.blocks_total;
+	sh->stats.blocks_skipped += st.blocks_skipped;
+	sh->stats.rows_scanned += st.rows_scanned;
+	sh->stats.journal_rows += st.journal_rows;
+	pthread_mutex_unlock(&sh->mu);
+	return NULL;
+}
+
+/* Columns the push-down predicate reads, so ld_scan_row_matches() always has them. */
+static uint32_t predicate_columns(const ld_scan_spec *s)
+{
+	uint32_t c = 0;
+	if (s->from_ns != INT64_MIN || s->to_ns != INT64_MAX)
+		c |= LD_COL_TS;
+	if (s->n_hosts)
+		c |= s->host_side == 1 ? LD_COL_SRC : s->host_side == 2 ? LD_COL_DST
+									  : LD_COL_SRC | LD_COL_DST;
+	if (s->dport >= 0)
+		c |= LD_COL_DPORT;
+	if (s->proto >= 0)
+		c |= LD_COL_PROTO;
+	if (s->action_mask)
+		c |= LD_COL_ACTION;
+	return c;
+}
+
+int ld_scan(ld_archive *a, const ld_scan_spec *spec, ld_scan_fn fn, void *ctx,
+	    ld_scan_stats *stats, ld_err *err)
+{
+	scan_shared sh;
+	memset(&sh, 0, sizeof(sh));
+	sh.a = a;
+	sh.spec = spec;
+	sh.columns = (spec->columns | predicate_columns(spec)) & LD_COL_ALL;
+	sh.fn = fn;
+	sh.ctx = ctx;
+	sh.n_items = (size_t)a->n_live + a->n_j;
+	atomic_init(&sh.next, 0);
+	atomic_init(&sh.stop, 0);
+	pthread_mutex_init(&sh.mu, NULL);
+	long threads = spec->threads;
+	if (threads <= 0)
+		threads = sysconf(_SC_NPROCESSORS_ONLN);
+	if (threads < 1)
+		threads = 1;
+	if (threads > 256)
+		threads = 256;
+	if ((size_t)threads > sh.n_items)
+		threads = sh.n_items ? (long)sh.n_items : 1;
+	worker wk[256];
+	pthread_t tid[256];
+	int started = 0;
+	for (long t = 0; t < threads; t++) {
+		wk[t] = (worker){&sh, (int)t, 0};
+		if (t == 0)
+			continue;
+		if (pthread_create(&tid[t], NULL, work, &wk[t]) != 0)
+			break;
+		started++;
+	}
+	work(&wk[0]);
+	for (int t = 1; t <= started; t++)
+		pthread_join(tid[t], NULL);
+	pthread_mutex_destroy(&sh.mu);
+	if (stats)
+		*stats = sh.stats;
+	for (int t = 0; t <= started; t++)
+		if (wk[t].failed) {
+			ld_err_set(err, "out of memory for decode buffers");
+			return -1;
+		}
+	return atomic_load(&sh.stop) ? sh.stop_rc : 0;
+}
+
+bool ld_scan_row_matches(const ld_scan_spec *spec, const ld_block *b, uint32_t i)
+{
+	if (b->ts && (b->ts[i] < spec->from_ns || b->ts[i] >= spec->to_ns))
+		return false;
+	if (spec->dport >= 0 && b->dport && b->dport[i] != (uint32_t)spec->dport)
+		return false;
+	if (spec->proto >= 0 && b->proto && b->proto[i] != (uint32_t)spec->proto)
+		return false;
+	if (spec->action_mask && b->action && !(spec->action_mask & (1u << b->action[i])))
+		return false;
+	if (spec->n_hosts) {
+		const ld_addr *s = spec->host_side != 2 && b->src ? &b->addrs[b->src[i]] : NULL;
+		const ld_addr *d = spec->host_side != 1 && b->dst ? &b->addrs[b->dst[i]] : NULL;
+		for (uint32_t k = 0; k < spec->n_hosts; k++)
+			if ((s && ld_addr_eq(s, &spec->hosts[k])) || (d && ld_addr_eq(d, &spec->hosts[k])))
+				return true;
+		return false;
+	}
+	return true;
+}
+
+void ld_block_record(const ld_block *b, uint32_t i, ld_record *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->rule = out->reporter = out->vif = out->raw = (ld_str){"", 0};
+	if (b->ts)
+		out->ts_ns = b->ts[i];
+	if (b->src)
+		out->src = b->addrs[b->src[i]];
+	if (b->dst)
+		out->dst = b->addrs[b->dst[i]];
+	if (b->sport)
+		out->sport = b->sport[i];
+	if (b->dport)
+		out->dport = b->dport[i];
+	if (b->len)
+		out->len = b->len[i];
+	if (b->proto)
+		out->proto = b->proto[i];
+	if (b->action)
+		out->action = b->action[i];
+	if (b->dir)
+		out->dir = b->dir[i];
+	if (b->tcp_flags)
+		out->tcp_flags = b->tcp_flags[i];
+	if (b->format)
+		out->format = b->format[i];
+	if (b->present)
+		out->present = b->present[i];
+	if (b->rule)
+		out->rule = b->strs[b->rule[i]];
+	if (b->reporter)
+		out->reporter = b->strs[b->reporter[i]];
+	if (b->vif)
+		out->vif = b->strs[b->vif[i]];
+	if (b->raw)
+		out->raw = b->raw[i];
+}

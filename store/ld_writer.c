@@ -1,0 +1,530 @@
+/* ld_writer.c — the write side: journal every accepted record, fsync on an interval, seal the
+ * journaled rows into day-partitioned segments and record them in the MANIFEST chain.
+ *
+ * Exactly-once recovery rests on one rule: a journal is sealed exactly when a committed MANIFEST
+ * transaction names it.  Sealing writes the segments first, then the transaction (adds + commit
+ * in one write, fdatasync), then deletes the journal.  A crash before the commit leaves segment
+ * files nobody committed (deleted on the next open) and a journal that is sealed again; a crash
+ * after it leaves a journal the MANIFEST already covers (deleted, not replayed). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ld_time.h"
+#include "ld_writer.h"
+#include "store_internal.h"
+
+#define FRAME_FLUSH_BYTES (1u << 20)
+
+struct ld_writer {
+	char *dir;
+	ld_store_opts o;
+	int lock_fd, mf_fd, jfd;
+	char jname[40];
+	ld_manifest m;
+	ld_rowset rows;
+	ld_buf frame;
+	uint32_t frame_count;
+	uint64_t appended, durable, recovered, unsynced;
+	int64_t last_sync_ms, first_row_ms;
+	uint32_t since_clock;
+	bool opened;
+	ld_seg_encoder enc;
+	uint32_t *idx, *idx_tmp;
+	size_t idx_cap;
+};
+
+void ld_store_opts_default(ld_store_opts *o)
+{
+	o->fsync_interval_ms = 1000;
+	o->segment_rows = 4u << 20;
+	o->seal_interval_s = 300;
+	o->keep_raw = false;
+	o->zstd_level = 3;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void path_of(const ld_writer *w, char *out, size_t cap, const char *rel)
+{
+	snprintf(out, cap, "%s/%s", w->dir, rel);
+}
+
+/* --- journal ------------------------------------------------------------------------------ */
+
+static int journal_create(ld_writer *w, ld_err *err)
+{
+	char path[4096];
+	for (int attempt = 0; attempt < 1000; attempt++) {
+		snprintf(w->jname, sizeof(w->jname), "%016llx.jnl",
+			 (unsigned long long)ld_now_ns() + (unsigned long long)attempt);
+		if (ld_manifest_journal_sealed(&w->m, w->jname))
+			continue;
+		snprintf(path, sizeof(path), "%s/journal/%s", w->dir, w->jname);
+		w->jfd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+		if (w->jfd >= 0)
+			break;
+		if (errno != EEXIST) {
+			ld_err_errno(err, "%s", path);
+			return -1;
+		}
+	}
+	if (w->jfd < 0) {
+		ld_err_set(err, "%s/journal: cannot pick a new journal name", w->dir);
+		return -1;
+	}
+	char jdir[4096];
+	snprintf(jdir, sizeof(jdir), "%s/journal", w->dir);
+	if (write(w->jfd, LD_JNL_MAGIC, 8) != 8 || fdatasync(w->jfd) != 0) {
+		ld_err_errno(err, "%s", path);
+		return -1;
+	}
+	return ld_fsync_dir(jdir, err);
+}
+
+/* Writes the buffered records as one frame (no fsync). */
+static int flush_frame(ld_writer *w, ld_err *err)
+{
+	if (w->frame_count == 0)
+		return 0;
+	if (w->jfd < 0 && journal_create(w, err) != 0)
+		return -1;
+	uint32_t hdr[4] = {LD_JNL_FRAME_MAGIC, (uint32_t)w->frame.len, w->frame_count, 0};
+	hdr[3] = ld_crc32c(ld_crc32c(0, &hdr[2], 4), w->frame.p, w->frame.len);
+	struct iovec iov[2] = {{hdr, 16}, {w->frame.p, w->frame.len}};
+	size_t want = 16 + w->frame.len;
+	ssize_t got = writev(w->jfd, iov, 2);
+	if (got != (ssize_t)want) {
+		/* a short write leaves a torn frame that readers skip; say so and keep the rows */
+		ld_err_errno(err, "write %s/journal/%s", w->dir, w->jname);
+		return -1;
+	}
+	w->unsynced += w->frame_count;
+	w->frame.len = 0;
+	w->frame_count = 0;
+	return 0;
+}
+
+int ld_writer_sync(ld_writer *w, ld_err *err)
+{
+	if (flush_frame(w, err) != 0)
+		return -1;
+	if (w->jfd >= 0 && w->unsynced) {
+		if (fdatasync(w->jfd) != 0) {
+			ld_err_errno(err, "fdatasync %s/journal/%s", w->dir, w->jname);
+			return -1;
+		}
+	}
+	w->unsynced = 0;
+	w->durable = w->appended;
+	w->last_sync_ms = mono_ms();
+	return 0;
+}
+
+/* --- sealing ------------------------------------------------------------------------------ */
+
+static void merge_sort(uint32_t *a, uint32_t *tmp, size_t n, const int64_t *ts)
+{
+	if (n < 32) {
+		for (size_t i = 1; i < n; i++) {
+			uint32_t v = a[i];
+			size_t j = i;
+			while (j > 0 && ts[a[j - 1]] > ts[v]) {
+				a[j] = a[j - 1];
+				j--;
+			}
+			a[j] = v;
+		}
+		return;
+	}
+	size_t h = n / 2;
+	merge_sort(a, tmp, h, ts);
+	merge_sort(a + h, tmp, n - h, ts);
+	if (ts[a[h - 1]] <= ts[a[h]])
+		return;
+	memcpy(tmp, a, h * sizeof(uint32_t));
+	size_t i = 0, j = h, k = 0;
+	while (i < h && j < n)
+		a[k++] = ts[a[j]] < ts[tmp[i]] ? a[j++] : tmp[i++];
+	while (i < h)
+		a[k++] = tmp[i++];
+}
+
+static int64_t day_of(int64_t ns)
+{
+	const int64_t day = 86400 * LD_NS_PER_SEC;
+	int64_t d = ns / day;
+	if (ns < 0 && ns % day)
+		d--;
+	return d;
+}
+
+/* Writes rows (time-ordered idx) of rs as one segment per UTC day and fills MANIFEST entries. */
+int ld_store_write_segments(const char *dir, ld_seg_encoder *enc, ld_manifest *m,
+			    const ld_rowset *rs, const uint32_t *idx, size_t n, uint32_t max_rows,
+			    uint64_t tx, const char *source, ld_mf_entry *out, size_t *n_out,
+			    size_t cap_out, ld_err *err)
+{
+	size_t start = 0;
+	*n_out = 0;
+	while (start < n) {
+		int64_t day = day_of(rs->ts[idx[start]]);
+		size_t end = start + 1;
+		while (end < n && end - start < max_rows && day_of(rs->ts[idx[end]]) == day)
+			end++;
+		if (*n_out == cap_out) {
+			ld_err_set(err, "too many segments in one transaction");
+			return -1;
+		}
+		ld_mf_entry *e = &out[(*n_out)++];
+		memset(e, 0, sizeof(*e));
+		uint64_t seq = ++m->max_seg_seq;
+		ld_seg_rel_path(e->path, sizeof(e->path), day * 86400 * LD_NS_PER_SEC, seq);
+		ld_seg_result res;
+		if (ld_seg_write(enc, rs, idx + start, end - start, dir, e->path, &res, err) != 0)
+			return -1;
+		e->op = LD_MF_ADD;
+		e->tx = tx;
+		e->size = res.size;
+		e->rows = res.rows;
+		e->min_ns = res.min_ns;
+		e->max_ns = res.max_ns;
+		memcpy(e->digest, res.digest, 32);
+		snprintf(e->source, sizeof(e->source), "%s", source);
+		start = end;
+	}
+	return 0;
+}
+
+static int count_days(const ld_rowset *rs, const uint32_t *idx, size_t n, uint32_t max_rows)
+{
+	size_t segs = 0, run = 0;
+	for (size_t k = 0; k < n; k++) {
+		if (k == 0 || day_of(rs->ts[idx[k]]) != day_of(rs->ts[idx[k - 1]]) || run == max_rows) {
+			segs++;
+			run = 0;
+		}
+		run++;
+	}
+	return (int)segs;
+}
+
+/* Time-ordered permutation of the pending rows. */
+static int order_rows(ld_writer *w, ld_err *err)
+{
+	size_t n = w->rows.n;
+	if (n > w->idx_cap) {
+		free(w->idx);
+		free(w->idx_tmp);
+		w->idx = malloc(n * sizeof(uint32_t));
+		w->idx_tmp = malloc(n * sizeof(uint32_t));
+		if (!w->idx || !w->idx_tmp) {
+			w->idx_cap = 0;
+			ld_err_set(err, "out of memory");
+			return -1;
+		}
+		w->idx_cap = n;
+	}
+	bool sorted = true;
+	for (size_t i = 0; i < n; i++) {
+		w->idx[i] = (uint32_t)i;
+		if (i && w->rows.ts[i] < w->rows.ts[i - 1])
+			sorted = false;
+	}
+	if (!sorted)
+		merge_sort(w->idx, w->idx_tmp, n, w->rows.ts);
+	return 0;
+}
+
+static int drop_journal(ld_writer *w, ld_err *err)
+{
+	char path[4096], jdir[4096];
+	snprintf(path, sizeof(path), "%s/journal/%s", w->dir, w->jname);
+	snprintf(jdir, sizeof(jdir), "%s/journal", w->dir);
+	if (w->jfd >= 0)
+		close(w->jfd);
+	w->jfd = -1;
+	if (unlink(path) != 0 && errno != ENOENT) {
+		ld_err_errno(err, "unlink %s", path);
+		return -1;
+	}
+	w->jname[0] = '\0';
+	return ld_fsync_dir(jdir, err);
+}
+
+int ld_writer_seal(ld_writer *w, ld_err *err)
+{
+	if (ld_writer_sync(w, err) != 0)
+		return -1;
+	if (w->rows.n == 0)
+		return 0;
+	if (order_rows(w, err) != 0)
+		return -1;
+	size_t n = w->rows.n;
+	uint32_t max_rows = w->o.segment_rows ? w->o.segment_rows : 4u << 20;
+	int segs = count_days(&w->rows, w->idx, n, max_rows);
+	ld_mf_entry *ents = calloc((size_t)segs + 1, sizeof(ld_mf_entry));
+	if (!ents) {
+		ld_err_set(err, "out of memory");
+		return -1;
+	}
+	uint64_t tx = ld_manifest_next_tx(&w->m);
+	size_t ne = 0;
+	if (ld_store_write_segments(w->dir, &w->enc, &w->m, &w->rows, w->idx, n, max_rows, tx,
+				    w->jname, ents, &ne, (size_t)segs, err) != 0) {
+		free(ents);
+		return -1;
+	}
+	ld_mf_entry *c = &ents[ne++];
+	memset(c, 0, sizeof(*c));
+	c->op = LD_MF_COMMIT;
+	c->tx = tx;
+	snprintf(c->path, sizeof(c->path), "-");
+	snprintf(c->source, sizeof(c->source), "%s", w->jname);
+	int rc = ld_manifest_append(w->mf_fd, &w->m, ents, ne, err);
+	free(ents);
+	if (rc != 0)
+		return -1;
+	if (drop_journal(w, err) != 0)
+		return -1;
+	ld_rowset_clear(&w->rows);
+	w->first_row_ms = 0;
+	return 0;
+}
+
+/* --- append ------------------------------------------------------------------------------- */
+
+static int duties(ld_writer *w, ld_err *err)
+{
+	int64_t now = mono_ms();
+	if (w->appended != w->durable && now - w->last_sync_ms >= (int64_t)w->o.fsync_interval_ms &&
+	    ld_writer_sync(w, err) != 0)
+		return -1;
+	if (w->rows.n && w->o.seal_interval_s &&
+	    now - w->first_row_ms >= (int64_t)w->o.seal_interval_s * 1000)
+		return ld_writer_seal(w, err);
+	return 0;
+}
+
+int ld_writer_append(ld_writer *w, const ld_record *rec, ld_err *err)
+{
+	if (ld_unlikely(ld_rowset_add(&w->rows, rec) != 0)) {
+		ld_err_set(err, "out of memory");
+		return -1;
+	}
+	if (ld_unlikely(ld_jnl_encode(&w->frame, rec, w->o.keep_raw) != 0)) {
+		w->rows.n--;
+		ld_err_set(err, "out of memory");
+		return -1;
+	}
+	w->frame_count++;
+	w->appended++;
+	if (ld_unlikely(w->rows.n == 1))
+		w->first_row_ms = mono_ms();
+	if (w->o.fsync_interval_ms == 0)
+		return ld_writer_sync(w, err) != 0 ? -1
+		       : w->rows.n >= w->o.segment_rows ? ld_writer_seal(w, err)
+							  : 0;
+	if (ld_unlikely(w->frame.len >= FRAME_FLUSH_BYTES) && flush_frame(w, err) != 0)
+		return -1;
+	if (ld_unlikely(w->rows.n >= w->o.segment_rows))
+		return ld_writer_seal(w, err);
+	if (ld_unlikely(++w->since_clock >= 64)) {
+		w->since_clock = 0;
+		return duties(w, err);
+	}
+	return 0;
+}
+
+int ld_writer_append_batch(ld_writer *w, const ld_record *recs, size_t n, ld_err *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ld_writer_append(w, &recs[i], err) != 0)
+			return -1;
+	return 0;
+}
+
+int ld_writer_tick(ld_writer *w, ld_err *err)
+{
+	return duties(w, err);
+}
+
+uint64_t ld_writer_appended(const ld_writer *w)
+{
+	return w->appended;
+}
+
+uint64_t ld_writer_durable(const ld_writer *w)
+{
+	return w->durable;
+}
+
+uint64_t ld_writer_recovered(const ld_writer *w)
+{
+	return w->recovered;
+}
+
+/* --- open / close ------------------------------------------------------------------------- */
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Journals in name (= creation) order; sealed ones are deleted, the others recovered: all but
+ * the newest are sealed right away, the newest stays the open journal. */
+static int recover_journals(ld_writer *w, ld_err *err)
+{
+	char jdir[4096];
+	path_of(w, jdir, sizeof(jdir), "journal");
+	DIR *d = opendir(jdir);
+	if (!d) {
+		ld_err_errno(err, "%s", jdir);
+		return -1;
+	}
+	char *names[4096];
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) && n < 4096) {
+		size_t l = strlen(de->d_name);
+		if (l > 4 && l < sizeof(w->jname) && strcmp(de->d_name + l - 4, ".jnl") == 0)
+			names[n++] = strdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(char *), cmp_name);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char path[4096];
+		if (snprintf(path, sizeof(path), "%s/%s", jdir, names[i]) >= (int)sizeof(path))
+			continue;
+		snprintf(w->jname, sizeof(w->jname), "%s", names[i]);
+		if (ld_manifest_journal_sealed(&w->m, names[i])) {
+			rc = drop_journal(w, err);
+			continue;
+		}
+		uint64_t valid = 0;
+		size_t before = w->rows.n;
+		if (ld_jnl_load(path, &w->rows, &valid, err) != 0) {
+			rc = -1;
+			break;
+		}
+		w->recovered += w->rows.n - before;
+		if (w->rows.n == before) {
+			rc = drop_journal(w, err);
+			continue;
+		}
+		if (truncate(path, (off_t)valid) != 0) {
+			ld_err_errno(err, "truncate %s", path);
+			rc = -1;
+			break;
+		}
+		w->jfd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		if (w->jfd < 0 || fdatasync(w->jfd) != 0) {
+			ld_err_errno(err, "%s", path);
+			rc = -1;
+			break;
+		}
+		w->first_row_ms = mono_ms();
+		if (i + 1 < n)
+			rc = ld_writer_seal(w, err);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	return rc;
+}
+
+ld_writer *ld_writer_open(const char *dir, const ld_store_opts *opts, ld_err *err)
+{
+	ld_writer *w = calloc(1, sizeof(*w));
+	if (!w) {
+		ld_err_set(err, "out of memory");
+		return NULL;
+	}
+	w->lock_fd = w->mf_fd = w->jfd = -1;
+	if (opts)
+		w->o = *opts;
+	else
+		ld_store_opts_default(&w->o);
+	if (w->o.segment_rows == 0 || w->o.segment_rows > LD_SEG_MAX_ROWS)
+		w->o.segment_rows = 4u << 20;
+	w->dir = strdup(dir);
+	ld_rowset_init(&w->rows, w->o.keep_raw);
+	if (!w->dir || ld_seg_encoder_init(&w->enc, w->o.zstd_level ? w->o.zstd_level : 3) != 0) {
+		ld_err_set(err, "out of memory");
+		goto fail;
+	}
+	char p[4096];
+	if (ld_mkdir_p(dir, err) != 0)
+		goto fail;
+	path_of(w, p, sizeof(p), "journal");
+	if (ld_mkdir_p(p, err) != 0)
+		goto fail;
+	path_of(w, p, sizeof(p), "segments");
+	if (ld_mkdir_p(p, err) != 0)
+		goto fail;
+	w->lock_fd = ld_store_lock(dir, err);
+	if (w->lock_fd < 0)
+		goto fail;
+	if (ld_manifest_load(dir, &w->m, err) != 0)
+		goto fail;
+	path_of(w, p, sizeof(p), "MANIFEST");
+	w->mf_fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (w->mf_fd < 0) {
+		ld_err_errno(err, "%s", p);
+		goto fail;
+	}
+	if (w->m.file_len > w->m.valid_len &&
+	    (ftruncate(w->mf_fd, (off_t)w->m.valid_len) != 0 || fdatasync(w->mf_fd) != 0)) {
+		ld_err_errno(err, "%s: cutting a torn tail", p);
+		goto fail;
+	}
+	if (ld_fsync_dir(dir, err) != 0 || ld_store_cleanup(dir, &w->m, err) != 0)
+		goto fail;
+	if (recover_journals(w, err) != 0)
+		goto fail;
+	w->last_sync_ms = mono_ms();
+	w->opened = true;
+	return w;
+fail:
+	ld_writer_close(w, NULL);
+	return NULL;
+}
+
+int ld_writer_close(ld_writer *w, ld_err *err)
+{
+	if (!w)
+		return 0;
+	int rc = 0;
+	ld_err scratch;
+	if (!err)
+		err = &scratch;
+	if (w->opened && ld_writer_seal(w, err) != 0)
+		rc = -1;
+	if (w->jfd >= 0)
+		close(w->jfd);
+	if (w->mf_fd >= 0)
+		close(w->mf_fd);
+	if (w->lock_fd >= 0)
+		close(w->lock_fd);
+	ld_manifest_free(&w->m);
+	ld_rowset_free(&w->rows);
+	ld_buf_free(&w->frame);
+	ld_seg_encoder_free(&w->enc);
+	free(w->idx);
+	free(w->idx_tmp);
+	free(w->dir);
+	free(w);
+	return rc;
+}

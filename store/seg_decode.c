@@ -1,0 +1,538 @@
+/* seg_decode.c — validates a segment image and decodes its blocks column by column.  Every
+ * length, offset and id read from the file is checked before use: a damaged or hostile segment
+ * yields an error naming what is wrong, never a crash. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store_internal.h"
+
+bool ld_seg_ignore_crc;
+
+static bool crc_ok(uint32_t want, const void *p, size_t n)
+{
+	return ld_seg_ignore_crc || ld_crc32c(0, p, n) == want;
+}
+
+int ld_decoder_init(ld_decoder *d)
+{
+	memset(d, 0, sizeof(*d));
+	size_t n = LD_SEG_BLOCK_ROWS;
+	d->dctx = ZSTD_createDCtx();
+	d->ts = malloc(n * sizeof(int64_t));
+	d->src = malloc(n * sizeof(uint32_t));
+	d->dst = malloc(n * sizeof(uint32_t));
+	d->len = malloc(n * sizeof(uint32_t));
+	d->rule = malloc(n * sizeof(uint32_t));
+	d->reporter = malloc(n * sizeof(uint32_t));
+	d->vif = malloc(n * sizeof(uint32_t));
+	d->sport = malloc(n * sizeof(uint16_t));
+	d->dport = malloc(n * sizeof(uint16_t));
+	d->proto = malloc(n * 6);
+	d->raw = malloc(n * sizeof(ld_str));
+	if (!d->dctx || !d->ts || !d->src || !d->dst || !d->len || !d->rule || !d->reporter ||
+	    !d->vif || !d->sport || !d->dport || !d->proto || !d->raw) {
+		ld_decoder_free(d);
+		return -1;
+	}
+	d->action = d->proto + n;
+	d->dir = d->proto + 2 * n;
+	d->flags = d->proto + 3 * n;
+	d->format = d->proto + 4 * n;
+	d->present = d->proto + 5 * n;
+	return 0;
+}
+
+void ld_decoder_free(ld_decoder *d)
+{
+	ZSTD_freeDCtx(d->dctx);
+	free(d->ts);
+	free(d->src);
+	free(d->dst);
+	free(d->len);
+	free(d->rule);
+	free(d->reporter);
+	free(d->vif);
+	free(d->sport);
+	free(d->dport);
+	free(d->proto);
+	free(d->raw);
+	free(d->pred);
+	ld_buf_free(&d->tmp);
+	ld_buf_free(&d->raw_bytes);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Decompresses exactly usize bytes of a zstd frame into buf (reset). */
+static int inflate(ld_decoder *d, ld_buf *buf, const uint8_t *src, uint32_t csize, uint32_t usize,
+		   ld_err *err)
+{
+	buf->len = 0;
+	if (ld_buf_reserve(buf, (size_t)usize + 1) != 0) {
+		ld_err_set(err, "out of memory");
+		return -1;
+	}
+	size_t z = ZSTD_decompressDCtx(d->dctx, buf->p, (size_t)usize, src, csize);
+	if (ZSTD_isError(z)) {
+		ld_err_set(err, "zstd: %s", ZSTD_getErrorName(z));
+		return -1;
+	}
+	if (z != usize) {
+		ld_err_set(err, "column decompresses to %zu bytes, index says %u", z, usize);
+		return -1;
+	}
+	buf->len = z;
+	return 0;
+}
+
+void ld_seg_close(ld_seg *s)
+{
+	if (s->map)
+		munmap(s->map, s->size);
+	free(s->blocks);
+	free(s->addrs);
+	free(s->strs);
+	free(s->dict);
+	memset(s, 0, sizeof(*s));
+}
+
+static int open_dicts(ld_seg *s, ld_decoder *d, ld_err *err)
+{
+	const ld_seg_footer *f = &s->ftr;
+	uint64_t need = (uint64_t)s->hdr.n_addrs * 16 + (uint64_t)s->hdr.n_strs * 4;
+	if (f->dict_usize < need) {
+		ld_err_set(err, "dictionary too small for its counts");
+		return -1;
+	}
+	if (!crc_ok(f->dict_crc, s->base + f->dict_off, f->dict_csize)) {
+		ld_err_set(err, "dictionary checksum mismatch");
+		return -1;
+	}
+	ld_buf b = {0};
+	if (inflate(d, &b, s->base + f->dict_off, f->dict_csize, f->dict_usize, err) != 0) {
+		ld_buf_free(&b);
+		return -1;
+	}
+	s->dict = b.p;
+	uint32_t na = s->hdr.n_addrs, ns = s->hdr.n_strs;
+	s->addrs = malloc(((size_t)na + 1) * sizeof(ld_addr));
+	s->strs = malloc(((size_t)ns + 1) * sizeof(ld_str));
+	if (!s->addrs || !s->strs) {
+		ld_err_set(err, "out of memory");
+		return -1;
+	}
+	const uint8_t *p = b.p;
+	for (unsigned plane = 0; plane < 16; plane++)
+		for (uint32_t k = 0; k < na; k++)
+			s->addrs[k].b[plane] = *p++;
+	for (uint32_t k = 1; k < na; k++)
+		if (memcmp(s->addrs[k - 1].b, s->addrs[k].b, 16) >= 0) {
+			ld_err_set(err, "address dictionary not sorted");
+			return -1;
+		}
+	const uint8_t *lens = p;
+	const uint8_t *bytes = p + (size_t)ns * 4, *end = b.p + b.len;
+	for (uint32_t k = 0; k < ns; k++) {
+		uint32_t l;
+		memcpy(&l, lens + (size_t)k * 4, 4);
+		if ((uint64_t)(end - bytes) < l) {
+			ld_err_set(err, "string dictionary overruns");
+			return -1;
+		}
+		s->strs[k].ptr = l ? (const char *)bytes : "";
+		s->strs[k].len = l;
+		bytes += l;
+	}
+	return 0;
+}
+
+int ld_seg_open_mem(ld_seg *s, const uint8_t *p, size_t n, ld_decoder *d, ld_err *err)
+{
+	memset(s, 0, sizeof(*s));
+	s->base = p;
+	s->size = n;
+	if (n < sizeof(ld_seg_header) + sizeof(ld_seg_footer)) {
+		ld_err_set(err, "truncated (%zu bytes)", n);
+		return -1;
+	}
+	memcpy(&s->ftr, p + n - sizeof(ld_seg_footer), sizeof(ld_seg_footer));
+	memcpy(&s->hdr, p, sizeof(ld_seg_header));
+	ld_seg_footer *f = &s->ftr;
+	ld_seg_header *h = &s->hdr;
+	if (memcmp(f->magic, LD_SEG_END_MAGIC, 8) != 0 ||
+	    !crc_ok(f->footer_crc, f, offsetof(ld_seg_footer, footer_crc))) {
+		ld_err_set(err, "bad footer (truncated or overwritten)");
+		return -1;
+	}
+	if (memcmp(h->magic, LD_SEG_MAGIC, 8) != 0 || h->version != LD_SEG_VERSION ||
+	    h->header_size != sizeof(ld_seg_header) ||
+	    !crc_ok(h->crc, h, offsetof(ld_seg_header, crc))) {
+		ld_err_set(err, "bad header");
+		return -1;
+	}
+	uint64_t body_end = n - sizeof(ld_seg_footer);
+	if (h->blocks != f->blocks || h->rows != f->rows || h->block_rows != LD_SEG_BLOCK_ROWS ||
+	    h->rows == 0 || h->rows > LD_SEG_MAX_ROWS || h->blocks == 0 ||
+	    h->blocks > (h->rows + LD_SEG_BLOCK_ROWS - 1) / LD_SEG_BLOCK_ROWS ||
+	    h->n_addrs > 2 * h->rows || h->n_strs > 3 * h->rows ||
+	    (uint64_t)f->index_size != (uint64_t)h->blocks * sizeof(ld_seg_block) ||
+	    f->index_off < sizeof(ld_seg_header) || f->index_off > body_end ||
+	    f->index_size > body_end - f->index_off || f->dict_off < sizeof(ld_seg_header) ||
+	    f->dict_off > f->index_off || f->dict_csize > f->index_off - f->dict_off ||
+	    f->dict_usize > (1u << 30)) {
+		ld_err_set(err, "inconsistent header/footer");
+		return -1;
+	}
+	if (!crc_ok(f->index_crc, p + f->index_off, f->index_size)) {
+		ld_err_set(err, "block index checksum mismatch");
+		return -1;
+	}
+	s->blocks = malloc(f->index_size);
+	if (!s->blocks) {
+		ld_err_set(err, "out of memory");
+		return -1;
+	}
+	memcpy(s->blocks, p + f->index_off, f->index_size);
+	uint64_t rows = 0;
+	for (uint32_t b = 0; b < h->blocks; b++) {
+		const ld_seg_block *blk = &s->blocks[b];
+		if (blk->rows == 0 || blk->rows > LD_SEG_BLOCK_ROWS) {
+			ld_err_set(err, "block %u: bad row count", b);
+			goto fail;
+		}
+		rows += blk->rows;
+		for (unsigned c = 0; c < LD_SEG_NCOLS; c++) {
+			const ld_seg_col *col = &blk->cols[c];
+			if (col->csize == 0)
+				continue;
+			if (col->off < sizeof(ld_seg_header) || col->off > f->dict_off ||
+			    col->csize > f->dict_off - col->off || col->usize > (1u << 30)) {
+				ld_err_set(err, "block %u column %u: out of bounds", b, c);
+				goto fail;
+			}
+		}
+	}
+	if (rows != h->rows) {
+		ld_err_set(err, "blocks hold %llu rows, header says %llu", (unsigned long long)rows,
+			   (unsigned long long)h->rows);
+		goto fail;
+	}
+	if (open_dicts(s, d, err) != 0)
+		goto fail;
+	return 0;
+fail:
+	ld_seg_close(s);
+	return -1;
+}
+
+int ld_seg_open_file(ld_seg *s, const char *path, ld_decoder *d, ld_err *err)
+{
+	memset(s, 0, sizeof(*s));
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ld_err_errno(err, "open");
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		ld_err_errno(err, "stat");
+		close(fd);
+		return -1;
+	}
+	size_t n = (size_t)st.st_size;
+	if (n < sizeof(ld_seg_header) + sizeof(ld_seg_footer)) {
+		close(fd);
+		ld_err_set(err, "truncated (%zu bytes)", n);
+		return -1;
+	}
+	void *m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED) {
+		ld_err_errno(err, "mmap");
+		return -1;
+	}
+	if (ld_seg_open_mem(s, m, n, d, err) != 0) {
+		munmap(m, n);
+		return -1;
+	}
+	s->map = m;
+	return 0;
+}
+
+int64_t ld_seg_find_addr(const ld_seg *s, const ld_addr *a)
+{
+	uint32_t lo = 0, hi = s->hdr.n_addrs;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(s->addrs[mid].b, a->b, 16);
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static bool bit(const uint8_t *bits, uint32_t i)
+{
+	return bits[i >> 3] & (1u << (i & 7));
+}
+
+bool ld_seg_block_may_match(const ld_seg *s, uint32_t bi, const ld_scan_spec *spec,
+			    const uint32_t *host_ids, uint32_t n_host_ids)
+{
+	const ld_seg_block *b = &s->blocks[bi];
+	if (b->ts_max < spec->from_ns || b->ts_min >= spec->to_ns)
+		return false;
+	if (spec->dport >= 0) {
+		uint32_t dp = (uint32_t)spec->dport;
+		if (dp < b->dport_min || dp > b->dport_max || !bit(b->dport_bits, dp % LD_SEG_PORT_BITS))
+			return false;
+	}
+	if (spec->proto >= 0 && !bit(b->proto_bits, (uint32_t)spec->proto & 255))
+		return false;
+	if (spec->action_mask && !(spec->action_mask & b->action_mask))
+		return false;
+	if (spec->n_hosts) {
+		bool any = false;
+		for (uint32_t k = 0; k < n_host_ids && !any; k++) {
+			uint32_t id = host_ids[k];
+			if (spec->host_side != 2 && id >= b->src_min && id <= b->src_max &&
+			    bit(b->src_bits, id % LD_SEG_ADDR_BITS))
+				any = true;
+			if (spec->host_side != 1 && id >= b->dst_min && id <= b->dst_max &&
+			    bit(b->dst_bits, id % LD_SEG_ADDR_BITS))
+				any = true;
+		}
+		if (!any)
+			return false;
+	}
+	return true;
+}
+
+/* --- column decoders ---------------------------------------------------------------------- */
+
+static int dec_ts(const ld_buf *c, int64_t *out, uint32_t n)
+{
+	const uint8_t *p = c->p, *end = c->p + c->len;
+	if (c->len < 17 || p[0] != LD_ENC_TS_DELTA)
+		return -1;
+	int64_t v;
+	uint64_t g;
+	memcpy(&v, p + 1, 8);
+	memcpy(&g, p + 9, 8);
+	p += 17;
+	out[0] = v;
+	for (uint32_t k = 1; k < n; k++) {
+		uint64_t z;
+		if (!ld_get_varint(&p, end, &z))
+			return -1;
+		/* wrapping arithmetic: a hostile file yields garbage times, not undefined behaviour */
+		v = (int64_t)((uint64_t)v + (uint64_t)ld_unzigzag(z) * g);
+		out[k] = v;
+	}
+	return p == end ? 0 : -1;
+}
+
+static int dec_ids(const ld_buf *c, uint32_t *out, uint32_t n, uint32_t limit)
+{
+	if (c->len < 2 || c->p[0] != LD_ENC_PLANES)
+		return -1;
+	unsigned w = c->p[1];
+	if (w < 1 || w > 4 || c->len != 2 + (size_t)w * n)
+		return -1;
+	const uint8_t *p = c->p + 2;
+	memset(out, 0, n * sizeof(uint32_t));
+	for (unsigned b = w; b-- > 0;) {
+		unsigned shift = 8 * b;
+		for (uint32_t k = 0; k < n; k++)
+			out[k] |= (uint32_t)p[k] << shift;
+		p += n;
+	}
+	for (uint32_t k = 0; k < n; k++)
+		if (out[k] >= limit)
+			return -1;
+	return 0;
+}
+
+static int dec_ports(const ld_buf *c, uint16_t *out, uint32_t n)
+{
+	if (c->len != 2 + 2 * (size_t)n || c->p[0] != LD_ENC_PLANES || c->p[1] != 2)
+		return -1;
+	const uint8_t *hi = c->p + 2, *lo = hi + n;
+	for (uint32_t k = 0; k < n; k++)
+		out[k] = (uint16_t)(hi[k] << 8 | lo[k]);
+	return 0;
+}
+
+static int dec_raw8(const ld_buf *c, uint8_t *out, uint32_t n)
+{
+	if (c->len != 1 + (size_t)n || c->p[0] != LD_ENC_RAW8)
+		return -1;
+	memcpy(out, c->p + 1, n);
+	return 0;
+}
+
+static int dec_len(const ld_buf *c, uint32_t *out, uint32_t n)
+{
+	const uint8_t *p = c->p + 1, *end = c->p + c->len;
+	if (c->len < 1 || c->p[0] != LD_ENC_VARINT)
+		return -1;
+	for (uint32_t k = 0; k < n; k++) {
+		uint64_t v;
+		if (!ld_get_varint(&p, end, &v) || v > UINT32_MAX)
+			return -1;
+		out[k] = (uint32_t)v;
+	}
+	return p == end ? 0 : -1;
+}
+
+static int dec_predict(ld_decoder *d, const ld_buf *c, uint32_t *out, uint32_t n, uint32_t n_strs)
+{
+	const uint8_t *p = c->p + 1, *end = c->p + c->len;
+	if (c->len < 1 || c->p[0] != LD_ENC_PREDICT)
+		return -1;
+	uint64_t gen = (uint64_t)(++d->gen) << 32;
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t key = d->dir[k] == 2 ? d->src[k] : d->dst[k];
+		uint64_t v;
+		if (!ld_get_varint(&p, end, &v) || v > n_strs)
+			return -1;
+		if (v == 0) {
+			uint64_t slot = d->pred[key];
+			if ((slot >> 32) != (gen >> 32))
+				return -1;
+			out[k] = (uint32_t)slot;
+		} else {
+			out[k] = (uint32_t)(v - 1);
+			d->pred[key] = gen | out[k];
+		}
+	}
+	return p == end ? 0 : -1;
+}
+
+static int dec_raw(ld_decoder *d, ld_buf *c, uint32_t n)
+{
+	const uint8_t *p = c->p + 1, *end = c->p + c->len;
+	if (c->len < 1 || c->p[0] != LD_ENC_BYTES)
+		return -1;
+	uint64_t total = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		uint64_t v;
+		if (!ld_get_varint(&p, end, &v) || v > UINT32_MAX)
+			return -1;
+		d->raw[k].len = (uint32_t)v;
+		total += v;
+	}
+	if ((uint64_t)(end - p) != total)
+		return -1;
+	for (uint32_t k = 0; k < n; k++) {
+		d->raw[k].ptr = d->raw[k].len ? (const char *)p : "";
+		p += d->raw[k].len;
+	}
+	return 0;
+}
+
+/* Column bit -> the columns it needs decoded first. */
+static uint32_t with_deps(uint32_t cols)
+{
+	if (cols & (LD_COL_RULE | LD_COL_REPORTER | LD_COL_VIF))
+		cols |= LD_COL_SRC | LD_COL_DST | LD_COL_DIR;
+	return cols;
+}
+
+int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t columns,
+			ld_block *out, ld_err *err)
+{
+	const ld_seg_block *b = &s->blocks[bi];
+	uint32_t n = b->rows;
+	uint32_t need = with_deps(columns);
+	memset(out, 0, sizeof(*out));
+	if (need & (LD_COL_RULE | LD_COL_REPORTER | LD_COL_VIF) && s->hdr.n_addrs > d->pred_cap) {
+		free(d->pred);
+		d->pred = calloc(s->hdr.n_addrs, sizeof(uint64_t));
+		if (!d->pred) {
+			d->pred_cap = 0;
+			ld_err_set(err, "out of memory");
+			return -1;
+		}
+		d->pred_cap = s->hdr.n_addrs;
+		d->gen = 0;
+	}
+	/* decode order matters: src, dst and dir before the predicted string columns */
+	static const unsigned order[LD_SEG_NCOLS] = {0, 1, 2, 3, 4, 5, 6, 7, 11, 12, 13, 14, 8, 9, 10, 15};
+	for (unsigned oi = 0; oi < LD_SEG_NCOLS; oi++) {
+		unsigned c = order[oi];
+		if (!(need & (1u << c)))
+			continue;
+		const ld_seg_col *col = &b->cols[c];
+		if (col->csize == 0) {
+			if (c == 15) { /* raw not kept in this segment */
+				for (uint32_t k = 0; k < n; k++)
+					d->raw[k] = (ld_str){"", 0};
+				continue;
+			}
+			ld_err_set(err, "block %u: column %u missing", bi, c);
+			return -1;
+		}
+		if (!crc_ok(col->crc, s->base + col->off, col->csize)) {
+			ld_err_set(err, "block %u: column %u checksum mismatch", bi, c);
+			return -1;
+		}
+		ld_buf *buf = c == 15 ? &d->raw_bytes : &d->tmp;
+		if (inflate(d, buf, s->base + col->off, col->csize, col->usize, err) != 0)
+			return -1;
+		int rc;
+		switch (c) {
+		case 0: rc = dec_ts(buf, d->ts, n); break;
+		case 1: rc = dec_ids(buf, d->src, n, s->hdr.n_addrs); break;
+		case 2: rc = dec_ids(buf, d->dst, n, s->hdr.n_addrs); break;
+		case 3: rc = dec_ports(buf, d->sport, n); break;
+		case 4: rc = dec_ports(buf, d->dport, n); break;
+		case 5: rc = dec_raw8(buf, d->proto, n); break;
+		case 6: rc = dec_raw8(buf, d->action, n); break;
+		case 7: rc = dec_raw8(buf, d->dir, n); break;
+		case 8: rc = dec_predict(d, buf, d->rule, n, s->hdr.n_strs); break;
+		case 9: rc = dec_predict(d, buf, d->reporter, n, s->hdr.n_strs); break;
+		case 10: rc = dec_predict(d, buf, d->vif, n, s->hdr.n_strs); break;
+		case 11: rc = dec_raw8(buf, d->flags, n); break;
+		case 12: rc = dec_len(buf, d->len, n); break;
+		case 13: rc = dec_raw8(buf, d->format, n); break;
+		case 14: rc = dec_raw8(buf, d->present, n); break;
+		default: rc = dec_raw(d, buf, n); break;
+		}
+		if (rc != 0) {
+			ld_err_set(err, "block %u: column %u does not decode", bi, c);
+			return -1;
+		}
+	}
+	out->n = n;
+	out->ts = columns & LD_COL_TS ? d->ts : NULL;
+	out->src = columns & LD_COL_SRC ? d->src : NULL;
+	out->dst = columns & LD_COL_DST ? d->dst : NULL;
+	out->sport = columns & LD_COL_SPORT ? d->sport : NULL;
+	out->dport = columns & LD_COL_DPORT ? d->dport : NULL;
+	out->proto = columns & LD_COL_PROTO ? d->proto : NULL;
+	out->action = columns & LD_COL_ACTION ? d->action : NULL;
+	out->dir = columns & LD_COL_DIR ? d->dir : NULL;
+	out->rule = columns & LD_COL_RULE ? d->rule : NULL;
+	out->reporter = columns & LD_COL_REPORTER ? d->reporter : NULL;
+	out->vif = columns & LD_COL_VIF ? d->vif : NULL;
+	out->tcp_flags = columns & LD_COL_FLAGS ? d->flags : NULL;
+	out->len = columns & LD_COL_LEN ? d->len : NULL;
+	out->format = columns & LD_COL_FORMAT ? d->format : NULL;
+	out->present = columns & LD_COL_PRESENT ? d->present : NULL;
+	out->raw = columns & LD_COL_RAW ? d->raw : NULL;
+	out->addrs = s->addrs;
+	out->n_addrs = s->hdr.n_addrs;
+	out->strs = s->strs;
+	out->n_strs = s->hdr.n_strs;
+	out->block_index = bi;
+	return 0;
+}

@@ -1,0 +1,556 @@
+/* seg_encode.c — turns time-ordered rows into one segment image (see segment_format.h) and
+ * writes it durably.  Contexts and scratch buffers live in ld_seg_encoder and are reused from
+ * segment to segment, so sealing does not allocate per row. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store_internal.h"
+
+int ld_seg_encoder_init(ld_seg_encoder *e, int level)
+{
+	memset(e, 0, sizeof(*e));
+	e->cctx = ZSTD_createCCtx();
+	e->level = level;
+	e->col_u32 = malloc(LD_SEG_BLOCK_ROWS * sizeof(uint32_t));
+	if (!e->cctx || !e->col_u32) {
+		ld_seg_encoder_free(e);
+		return -1;
+	}
+	return 0;
+}
+
+void ld_seg_encoder_free(ld_seg_encoder *e)
+{
+	ZSTD_freeCCtx(e->cctx);
+	ld_buf_free(&e->file);
+	ld_buf_free(&e->col);
+	ld_buf_free(&e->tmp);
+	free(e->addr_map);
+	free(e->str_map);
+	free(e->seg_addr_ids);
+	free(e->seg_str_ids);
+	free(e->pred);
+	free(e->col_u32);
+	memset(e, 0, sizeof(*e));
+}
+
+/* --- dictionaries ------------------------------------------------------------------------- */
+
+/* qsort has no context argument: the row set being sorted is a thread-local. */
+static __thread const ld_rowset *tl_rs;
+
+static int cmp_addr_id(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return memcmp(tl_rs->addrs[x].b, tl_rs->addrs[y].b, 16);
+}
+
+static int cmp_str_id(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	ld_str s = ld_rowset_str(tl_rs, x), t = ld_rowset_str(tl_rs, y);
+	uint32_t n = s.len < t.len ? s.len : t.len;
+	int c = n ? memcmp(s.ptr, t.ptr, n) : 0;
+	if (c)
+		return c;
+	return s.len < t.len ? -1 : s.len > t.len;
+}
+
+static int grow_u32(uint32_t **p, uint32_t *cap, uint32_t need)
+{
+	if (need <= *cap)
+		return 0;
+	uint32_t *np = realloc(*p, (size_t)need * sizeof(uint32_t));
+	if (!np)
+		return -1;
+	*p = np;
+	*cap = need;
+	return 0;
+}
+
+/* Builds sorted segment dictionaries for the rows used; fills addr_map/str_map (row-set id ->
+ * segment id + 1) and seg_*_ids (segment id -> row-set id). */
+static int build_dicts(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, size_t n,
+		       uint32_t *n_addrs, uint32_t *n_strs)
+{
+	uint32_t cap_a = e->map_cap_addrs, cap_s = e->map_cap_strs;
+	if (grow_u32(&e->addr_map, &e->map_cap_addrs, rs->n_addrs + 1) != 0 ||
+	    grow_u32(&e->str_map, &e->map_cap_strs, rs->n_strs + 1) != 0)
+		return -1;
+	(void)cap_a;
+	(void)cap_s;
+	uint32_t *ids_a = realloc(e->seg_addr_ids, ((size_t)rs->n_addrs + 1) * sizeof(uint32_t));
+	if (!ids_a)
+		return -1;
+	e->seg_addr_ids = ids_a;
+	uint32_t *ids_s = realloc(e->seg_str_ids, ((size_t)rs->n_strs + 1) * sizeof(uint32_t));
+	if (!ids_s)
+		return -1;
+	e->seg_str_ids = ids_s;
+	memset(e->addr_map, 0, ((size_t)rs->n_addrs + 1) * sizeof(uint32_t));
+	memset(e->str_map, 0, ((size_t)rs->n_strs + 1) * sizeof(uint32_t));
+	uint32_t na = 0, ns = 0;
+	for (size_t k = 0; k < n; k++) {
+		uint32_t i = idx[k];
+		uint32_t a[2] = {rs->src[i], rs->dst[i]};
+		for (int j = 0; j < 2; j++)
+			if (!e->addr_map[a[j]]) {
+				e->addr_map[a[j]] = 1;
+				ids_a[na++] = a[j];
+			}
+		uint32_t s[3] = {rs->rule[i], rs->reporter[i], rs->vif[i]};
+		for (int j = 0; j < 3; j++)
+			if (!e->str_map[s[j]]) {
+				e->str_map[s[j]] = 1;
+				ids_s[ns++] = s[j];
+			}
+	}
+	tl_rs = rs;
+	qsort(ids_a, na, sizeof(uint32_t), cmp_addr_id);
+	qsort(ids_s, ns, sizeof(uint32_t), cmp_str_id);
+	for (uint32_t k = 0; k < na; k++)
+		e->addr_map[ids_a[k]] = k;
+	for (uint32_t k = 0; k < ns; k++)
+		e->str_map[ids_s[k]] = k;
+	*n_addrs = na;
+	*n_strs = ns;
+	return 0;
+}
+
+/* --- columns ------------------------------------------------------------------------------ */
+
+/* Compresses e->col into the file and fills the column reference. */
+static int put_column(ld_seg_encoder *e, ld_seg_col *c, uint8_t enc, ld_err *err)
+{
+	size_t bound = ZSTD_compressBound(e->col.len);
+	if (ld_buf_reserve(&e->file, bound) != 0) {
+		ld_err_set(err, "out of memory");
+		return -1;
+	}
+	size_t z = ZSTD_compressCCtx(e->cctx, e->file.p + e->file.len, bound, e->col.p, e->col.len,
+				     e->level);
+	if (ZSTD_isError(z)) {
+		ld_err_set(err, "zstd: %s", ZSTD_getErrorName(z));
+		return -1;
+	}
+	c->off = e->file.len;
+	c->csize = (uint32_t)z;
+	c->usize = (uint32_t)e->col.len;
+	c->crc = ld_crc32c(0, e->file.p + e->file.len, z);
+	c->enc = enc;
+	e->file.len += z;
+	return 0;
+}
+
+static int col_reset(ld_seg_encoder *e, size_t bytes)
+{
+	e->col.len = 0;
+	return ld_buf_reserve(&e->col, bytes);
+}
+
+static uint64_t gcd64(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+static void enc_ts(ld_seg_encoder *e, const int64_t *ts, const uint32_t *idx, uint32_t n)
+{
+	uint64_t g = 0;
+	for (uint32_t k = 1; k < n && g != 1; k++) {
+		int64_t d = ts[idx[k]] - ts[idx[k - 1]];
+		g = gcd64(g, (uint64_t)(d < 0 ? -d : d));
+	}
+	if (g == 0)
+		g = 1;
+	uint8_t *p = e->col.p;
+	*p++ = LD_ENC_TS_DELTA;
+	int64_t base = ts[idx[0]];
+	memcpy(p, &base, 8);
+	memcpy(p + 8, &g, 8);
+	p += 16;
+	for (uint32_t k = 1; k < n; k++) {
+		int64_t d = (ts[idx[k]] - ts[idx[k - 1]]) / (int64_t)g;
+		p = ld_put_varint(p, ld_zigzag(d));
+	}
+	e->col.len = (size_t)(p - e->col.p);
+}
+
+static void enc_planes32(ld_seg_encoder *e, const uint32_t *v, uint32_t n, uint32_t max_value)
+{
+	unsigned w = max_value < 0x100 ? 1 : max_value < 0x10000 ? 2 : max_value < 0x1000000 ? 3 : 4;
+	uint8_t *p = e->col.p;
+	*p++ = LD_ENC_PLANES;
+	*p++ = (uint8_t)w;
+	for (unsigned b = w; b-- > 0;) {
+		unsigned shift = 8 * b;
+		for (uint32_t k = 0; k < n; k++)
+			p[k] = (uint8_t)(v[k] >> shift);
+		p += n;
+	}
+	e->col.len = (size_t)(p - e->col.p);
+}
+
+static void enc_planes16(ld_seg_encoder *e, const uint16_t *v, const uint32_t *idx, uint32_t n)
+{
+	uint8_t *p = e->col.p;
+	*p++ = LD_ENC_PLANES;
+	*p++ = 2;
+	for (uint32_t k = 0; k < n; k++) {
+		uint16_t x = v[idx[k]];
+		p[k] = (uint8_t)(x >> 8);
+		p[n + k] = (uint8_t)x;
+	}
+	e->col.len = 2 + 2 * (size_t)n;
+}
+
+static void enc_raw8(ld_seg_encoder *e, const uint8_t *v, const uint32_t *idx, uint32_t n)
+{
+	uint8_t *p = e->col.p;
+	*p++ = LD_ENC_RAW8;
+	for (uint32_t k = 0; k < n; k++)
+		p[k] = v[idx[k]];
+	e->col.len = 1 + (size_t)n;
+}
+
+static void enc_len(ld_seg_encoder *e, const uint32_t *v, const uint32_t *idx, uint32_t n)
+{
+	uint8_t *p = e->col.p;
+	*p++ = LD_ENC_VARINT;
+	for (uint32_t k = 0; k < n; k++)
+		p = ld_put_varint(p, v[idx[k]]);
+	e->col.len = (size_t)(p - e->col.p);
+}
+
+/* String ids predicted from the row's endpoint (src for OUT, dst otherwise): rule, reporter and
+ * vif follow the VM, so most rows encode as 0. */
+static void enc_predict(ld_seg_encoder *e, const uint32_t *sid, const uint32_t *src,
+			const uint32_t *dst, const uint8_t *dir, uint32_t n)
+{
+	uint8_t *p = e->col.p;
+	*p++ = LD_ENC_PREDICT;
+	uint64_t gen = (uint64_t)(++e->pred_gen) << 32;
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t key = dir[k] == 2 ? src[k] : dst[k];
+		uint64_t slot = e->pred[key];
+		uint32_t id = sid[k];
+		if ((slot >> 32) == (gen >> 32) && (uint32_t)slot == id) {
+			*p++ = 0;
+		} else {
+			p = ld_put_varint(p, (uint64_t)id + 1);
+			e->pred[key] = gen | id;
+		}
+	}
+	e->col.len = (size_t)(p - e->col.p);
+}
+
+static void set_bit(uint8_t *bits, uint32_t i)
+{
+	bits[i >> 3] |= (uint8_t)(1u << (i & 7));
+}
+
+/* Scratch columns of one block in segment ids, for the zone maps and the predicted columns. */
+typedef struct blk_ids {
+	uint32_t *src, *dst, *rule, *reporter, *vif;
+	uint8_t *dir;
+} blk_ids;
+
+static int encode_block(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, uint32_t n,
+			ld_seg_block *b, blk_ids *ids, ld_err *err)
+{
+	memset(b, 0, sizeof(*b));
+	b->rows = n;
+	b->ts_min = rs->ts[idx[0]];
+	b->ts_max = rs->ts[idx[n - 1]];
+	b->dport_min = UINT16_MAX;
+	b->src_min = b->dst_min = UINT32_MAX;
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t i = idx[k];
+		uint32_t s = e->addr_map[rs->src[i]], d = e->addr_map[rs->dst[i]];
+		ids->src[k] = s;
+		ids->dst[k] = d;
+		ids->rule[k] = e->str_map[rs->rule[i]];
+		ids->reporter[k] = e->str_map[rs->reporter[i]];
+		ids->vif[k] = e->str_map[rs->vif[i]];
+		ids->dir[k] = rs->dir[i];
+		if (rs->ts[i] < b->ts_min)
+			b->ts_min = rs->ts[i];
+		if (rs->ts[i] > b->ts_max)
+			b->ts_max = rs->ts[i];
+		uint16_t dp = rs->dport[i];
+		if (dp < b->dport_min)
+			b->dport_min = dp;
+		if (dp > b->dport_max)
+			b->dport_max = dp;
+		set_bit(b->dport_bits, dp % LD_SEG_PORT_BITS);
+		set_bit(b->proto_bits, rs->proto[i]);
+		b->action_mask |= (uint8_t)(1u << (rs->action[i] & 7));
+		if (s < b->src_min)
+			b->src_min = s;
+		if (s > b->src_max)
+			b->src_max = s;
+		if (d < b->dst_min)
+			b->dst_min = d;
+		if (d > b->dst_max)
+			b->dst_max = d;
+		set_bit(b->src_bits, s % LD_SEG_ADDR_BITS);
+		set_bit(b->dst_bits, d % LD_SEG_ADDR_BITS);
+	}
+	size_t worst = 32 + (size_t)n * 10;
+	if (col_reset(e, worst) != 0)
+		goto oom;
+#define PUT(col, enc)                                                                            \
+	if (put_column(e, &b->cols[col], enc, err) != 0)                                         \
+		return -1;
+	enc_ts(e, rs->ts, idx, n);
+	PUT(0, LD_ENC_TS_DELTA);
+	enc_planes32(e, ids->src, n, b->src_max);
+	PUT(1, LD_ENC_PLANES);
+	enc_planes32(e, ids->dst, n, b->dst_max);
+	PUT(2, LD_ENC_PLANES);
+	enc_planes16(e, rs->sport, idx, n);
+	PUT(3, LD_ENC_PLANES);
+	enc_planes16(e, rs->dport, idx, n);
+	PUT(4, LD_ENC_PLANES);
+	enc_raw8(e, rs->proto, idx, n);
+	PUT(5, LD_ENC_RAW8);
+	enc_raw8(e, rs->action, idx, n);
+	PUT(6, LD_ENC_RAW8);
+	enc_raw8(e, rs->dir, idx, n);
+	PUT(7, LD_ENC_RAW8);
+	enc_predict(e, ids->rule, ids->src, ids->dst, ids->dir, n);
+	PUT(8, LD_ENC_PREDICT);
+	enc_predict(e, ids->reporter, ids->src, ids->dst, ids->dir, n);
+	PUT(9, LD_ENC_PREDICT);
+	enc_predict(e, ids->vif, ids->src, ids->dst, ids->dir, n);
+	PUT(10, LD_ENC_PREDICT);
+	enc_raw8(e, rs->flags, idx, n);
+	PUT(11, LD_ENC_RAW8);
+	enc_len(e, rs->len, idx, n);
+	PUT(12, LD_ENC_VARINT);
+	enc_raw8(e, rs->format, idx, n);
+	PUT(13, LD_ENC_RAW8);
+	enc_raw8(e, rs->present, idx, n);
+	PUT(14, LD_ENC_RAW8);
+	if (rs->keep_raw) {
+		size_t total = 0;
+		for (uint32_t k = 0; k < n; k++)
+			total += rs->raw_len[idx[k]];
+		if (col_reset(e, 1 + (size_t)n * 5 + total) != 0)
+			goto oom;
+		uint8_t *p = e->col.p;
+		*p++ = LD_ENC_BYTES;
+		for (uint32_t k = 0; k < n; k++)
+			p = ld_put_varint(p, rs->raw_len[idx[k]]);
+		for (uint32_t k = 0; k < n; k++) {
+			uint32_t l = rs->raw_len[idx[k]];
+			if (l)
+				memcpy(p, rs->raw_bytes.p + rs->raw_off[idx[k]], l);
+			p += l;
+		}
+		e->col.len = (size_t)(p - e->col.p);
+		PUT(15, LD_ENC_BYTES);
+	}
+#undef PUT
+	return 0;
+oom:
+	ld_err_set(err, "out of memory");
+	return -1;
+}
+
+static int encode_dicts(ld_seg_encoder *e, const ld_rowset *rs, uint32_t na, uint32_t ns,
+			ld_seg_footer *f, ld_err *err)
+{
+	size_t bytes = (size_t)na * 16 + (size_t)ns * 4;
+	for (uint32_t k = 0; k < ns; k++)
+		bytes += rs->str_len[e->seg_str_ids[k]];
+	if (col_reset(e, bytes) != 0) {
+		ld_err_set(err, "out of memory");
+		return -1;
+	}
+	uint8_t *p = e->col.p;
+	for (unsigned plane = 0; plane < 16; plane++)
+		for (uint32_t k = 0; k < na; k++)
+			*p++ = rs->addrs[e->seg_addr_ids[k]].b[plane];
+	for (uint32_t k = 0; k < ns; k++) {
+		uint32_t l = rs->str_len[e->seg_str_ids[k]];
+		memcpy(p, &l, 4);
+		p += 4;
+	}
+	for (uint32_t k = 0; k < ns; k++) {
+		ld_str s = ld_rowset_str(rs, e->seg_str_ids[k]);
+		if (s.len)
+			memcpy(p, s.ptr, s.len);
+		p += s.len;
+	}
+	e->col.len = (size_t)(p - e->col.p);
+	ld_seg_col c;
+	if (put_column(e, &c, 0, err) != 0)
+		return -1;
+	f->dict_off = c.off;
+	f->dict_csize = c.csize;
+	f->dict_usize = c.usize;
+	f->dict_crc = c.crc;
+	return 0;
+}
+
+int ld_seg_encode(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, size_t n,
+		  ld_err *err)
+{
+	if (n == 0 || n > LD_SEG_MAX_ROWS) {
+		ld_err_set(err, "segment of %zu rows", n);
+		return -1;
+	}
+	uint32_t na, ns;
+	if (build_dicts(e, rs, idx, n, &na, &ns) != 0)
+		goto oom;
+	if (na > e->pred_cap) {
+		free(e->pred);
+		e->pred = calloc(na, sizeof(uint64_t));
+		if (!e->pred)
+			goto oom;
+		e->pred_cap = na;
+		e->pred_gen = 0;
+	}
+	uint32_t blocks = (uint32_t)((n + LD_SEG_BLOCK_ROWS - 1) / LD_SEG_BLOCK_ROWS);
+	ld_seg_block *index = calloc(blocks, sizeof(ld_seg_block));
+	uint32_t *scratch = malloc((size_t)LD_SEG_BLOCK_ROWS * 5 * sizeof(uint32_t) + LD_SEG_BLOCK_ROWS);
+	if (!index || !scratch) {
+		free(index);
+		free(scratch);
+		goto oom;
+	}
+	blk_ids ids = {scratch, scratch + LD_SEG_BLOCK_ROWS, scratch + 2 * LD_SEG_BLOCK_ROWS,
+		       scratch + 3 * LD_SEG_BLOCK_ROWS, scratch + 4 * LD_SEG_BLOCK_ROWS,
+		       (uint8_t *)(scratch + 5 * LD_SEG_BLOCK_ROWS)};
+	e->file.len = 0;
+	ld_seg_header h;
+	memset(&h, 0, sizeof(h));
+	if (ld_buf_append(&e->file, &h, sizeof(h)) != 0)
+		goto oom_free;
+	int64_t tmin = INT64_MAX, tmax = INT64_MIN;
+	for (uint32_t b = 0; b < blocks; b++) {
+		size_t start = (size_t)b * LD_SEG_BLOCK_ROWS;
+		uint32_t cnt = (uint32_t)(n - start < LD_SEG_BLOCK_ROWS ? n - start : LD_SEG_BLOCK_ROWS);
+		if (encode_block(e, rs, idx + start, cnt, &index[b], &ids, err) != 0)
+			goto fail;
+		if (index[b].ts_min < tmin)
+			tmin = index[b].ts_min;
+		if (index[b].ts_max > tmax)
+			tmax = index[b].ts_max;
+	}
+	ld_seg_footer f;
+	memset(&f, 0, sizeof(f));
+	if (encode_dicts(e, rs, na, ns, &f, err) != 0)
+		goto fail;
+	f.index_off = e->file.len;
+	f.index_size = blocks * (uint32_t)sizeof(ld_seg_block);
+	f.index_crc = ld_crc32c(0, index, f.index_size);
+	if (ld_buf_append(&e->file, index, f.index_size) != 0)
+		goto oom_free;
+	memcpy(h.magic, LD_SEG_MAGIC, 8);
+	h.version = LD_SEG_VERSION;
+	h.header_size = sizeof(h);
+	h.rows = n;
+	h.blocks = blocks;
+	h.block_rows = LD_SEG_BLOCK_ROWS;
+	h.ts_min = tmin;
+	h.ts_max = tmax;
+	h.n_addrs = na;
+	h.n_strs = ns;
+	h.flags = rs->keep_raw ? LD_SEG_FLAG_RAW : 0;
+	h.crc = ld_crc32c(0, &h, offsetof(ld_seg_header, crc));
+	memcpy(e->file.p, &h, sizeof(h));
+	f.blocks = blocks;
+	f.rows = n;
+	f.file_crc = ld_crc32c(0, e->file.p, e->file.len);
+	memcpy(f.magic, LD_SEG_END_MAGIC, 8);
+	f.footer_crc = ld_crc32c(0, &f, offsetof(ld_seg_footer, footer_crc));
+	if (ld_buf_append(&e->file, &f, sizeof(f)) != 0)
+		goto oom_free;
+	free(index);
+	free(scratch);
+	return 0;
+oom_free:
+	ld_err_set(err, "out of memory");
+fail:
+	free(index);
+	free(scratch);
+	return -1;
+oom:
+	ld_err_set(err, "out of memory");
+	return -1;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int ld_seg_write(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, size_t n,
+		 const char *dir, const char *rel, ld_seg_result *res, ld_err *err)
+{
+	if (ld_seg_encode(e, rs, idx, n, err) != 0)
+		return -1;
+	char path[4096], tmp[4096], pdir[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	snprintf(pdir, sizeof(pdir), "%s", path);
+	char *slash = strrchr(pdir, '/');
+	*slash = '\0';
+	if (snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", pdir, slash + 1) >= (int)sizeof(tmp)) {
+		ld_err_set(err, "path too long: %s", path);
+		return -1;
+	}
+	if (access(pdir, F_OK) != 0) {
+		if (ld_mkdir_p(pdir, err) != 0)
+			return -1;
+		char segs[4096];
+		snprintf(segs, sizeof(segs), "%s/segments", dir);
+		if (ld_fsync_dir(segs, err) != 0)
+			return -1;
+	}
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444);
+	if (fd < 0) {
+		ld_err_errno(err, "%s", tmp);
+		return -1;
+	}
+	if (write_all(fd, e->file.p, e->file.len) != 0 || fsync(fd) != 0) {
+		ld_err_errno(err, "write %s", tmp);
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	close(fd);
+	if (rename(tmp, path) != 0) {
+		ld_err_errno(err, "rename %s", tmp);
+		unlink(tmp);
+		return -1;
+	}
+	if (ld_fsync_dir(pdir, err) != 0)
+		return -1;
+	res->size = e->file.len;
+	res->rows = n;
+	res->min_ns = rs->ts[idx[0]];
+	res->max_ns = rs->ts[idx[n - 1]];
+	crypto_generichash(res->digest, 32, e->file.p, e->file.len, NULL, 0);
+	return 0;
+}

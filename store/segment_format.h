@@ -1,0 +1,155 @@
+/* segment_format.h — on-disk layout of a data directory and of one sealed segment file.
+ *
+ * Data directory
+ * --------------
+ *   DIR/LOCK                          flock()ed by the one writer (and by prune/compact)
+ *   DIR/MANIFEST                      append-only text, one hash-chained entry per line (below)
+ *   DIR/journal/<16 hex>.jnl          framed row log of rows not sealed yet
+ *   DIR/segments/YYYY-MM-DD/<seq>.lds sealed, immutable, rows of one UTC day sorted by time
+ *
+ * Journal file
+ * ------------
+ *   +-----------------------------+
+ *   | "LDJRNL01"  (8 bytes)       |
+ *   +-----------------------------+  frames, each written by one write():
+ *   | u32 magic 'LDJF'            |
+ *   | u32 payload bytes           |
+ *   | u32 record count            |
+ *   | u32 crc32c(count, payload)  |
+ *   | payload: records, each      |  fixed 54-byte part (ts, src, dst, ports, len, u8 fields)
+ *   |   fixed part + 4 strings    |  then rule, reporter, vif, raw as varint length + bytes
+ *   +-----------------------------+
+ *   A frame that is short or fails its CRC ends the journal (torn tail after a crash).
+ *
+ * MANIFEST line (space separated, '\n' terminated)
+ * ------------------------------------------------
+ *   seq op tx path size rows min_ns max_ns digest source prev chain
+ *   op     add | remove | replace | commit
+ *   tx     transaction id; entries of a transaction take effect only once its `commit` line exists
+ *   digest BLAKE2b-256 of the segment file (hex), zeros for commit lines
+ *   source journal file the rows came from (seal), "compact", "prune" or "-"
+ *   prev   chain hash of the previous line (zeros for the first)
+ *   chain  BLAKE2b-256 of this line's text up to and including `prev`
+ *   A journal is sealed exactly when a commit line names it as its source, which is what makes
+ *   crash recovery exactly-once.
+ *
+ * Segment file (.lds), all integers little-endian
+ * -----------------------------------------------
+ *   +---------------------------------------------------------------+ 0
+ *   | ld_seg_header (64 B): magic, version, rows, blocks, ts range, |
+ *   |   dictionary sizes, flags, crc32c of the header                |
+ *   +---------------------------------------------------------------+ 64
+ *   | block 0: column 0 zstd frame, column 1 zstd frame, ...        |
+ *   | block 1: ...                                                  |
+ *   +---------------------------------------------------------------+ dict_off
+ *   | dictionaries, one zstd frame: sorted distinct addresses       |
+ *   |   (16 byte planes) = the segment's address-set index, then    |
+ *   |   string lengths (u32) and string bytes                       |
+ *   +---------------------------------------------------------------+ index_off
+ *   | block index: ld_seg_block per block (zone maps + column refs) |
+ *   +---------------------------------------------------------------+
+ *   | ld_seg_footer (72 B): offsets, crc32c of dict/index/file      |
+ *   +---------------------------------------------------------------+ EOF
+ *
+ *   Column encodings (before zstd), one leading encoding byte each:
+ *     ts        base i64, divisor u64 (gcd of the deltas), zigzag varint deltas / divisor
+ *     src, dst  segment address ids, width byte (1..4) then byte planes, high plane first
+ *     ports     two byte planes (high, low)
+ *     len       varints
+ *     rule, reporter, vif   varint of (0 when equal to the last id seen for the row's endpoint
+ *               — src for OUT rows, dst otherwise —, else id + 1): these strings follow the VM
+ *     proto, action, dir, flags, format, present   raw bytes (zstd takes the runs)
+ *     raw       varint lengths then the bytes
+ */
+#ifndef LD_SEGMENT_FORMAT_H
+#define LD_SEGMENT_FORMAT_H
+
+#include <assert.h>
+#include <stdint.h>
+
+#define LD_SEG_MAGIC "LDSEG\0\r\n"
+#define LD_SEG_END_MAGIC "LDSEGEND"
+#define LD_SEG_VERSION 1u
+#define LD_SEG_BLOCK_ROWS 65536u
+#define LD_SEG_NCOLS 16u
+#define LD_SEG_FLAG_RAW 1u
+#define LD_SEG_ADDR_BITS 4096u /* per-block address bitmap: bit (id % 4096) */
+#define LD_SEG_PORT_BITS 1024u /* per-block dport bitmap: bit (port % 1024) */
+#define LD_SEG_MAX_ROWS (1u << 30)
+
+#define LD_JNL_MAGIC "LDJRNL01"
+#define LD_JNL_FRAME_MAGIC 0x464a444cu /* "LDJF" */
+#define LD_JNL_FIXED 54u
+
+enum ld_seg_enc {
+	LD_ENC_NONE = 0,   /* column not stored */
+	LD_ENC_TS_DELTA = 1,
+	LD_ENC_PLANES = 2,
+	LD_ENC_VARINT = 3,
+	LD_ENC_RAW8 = 4,
+	LD_ENC_PREDICT = 5,
+	LD_ENC_BYTES = 6,
+};
+
+typedef struct ld_seg_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t header_size;
+	uint64_t rows;
+	uint32_t blocks;
+	uint32_t block_rows;
+	int64_t ts_min;
+	int64_t ts_max;
+	uint32_t n_addrs;
+	uint32_t n_strs;
+	uint32_t flags;
+	uint32_t crc; /* crc32c of the 60 bytes before it */
+} ld_seg_header;
+
+typedef struct ld_seg_col {
+	uint64_t off;   /* absolute file offset of the zstd frame */
+	uint32_t csize; /* 0 = column absent */
+	uint32_t usize;
+	uint32_t crc;   /* crc32c of the compressed bytes */
+	uint8_t enc;
+	uint8_t pad[3];
+} ld_seg_col;
+
+typedef struct ld_seg_block {
+	uint32_t rows;
+	uint8_t action_mask; /* bit (1 << action) */
+	uint8_t pad[3];
+	int64_t ts_min, ts_max;
+	uint16_t dport_min, dport_max;
+	uint32_t src_min, src_max, dst_min, dst_max; /* address ids */
+	uint32_t pad2;
+	uint8_t proto_bits[32];
+	uint8_t dport_bits[LD_SEG_PORT_BITS / 8];
+	uint8_t src_bits[LD_SEG_ADDR_BITS / 8];
+	uint8_t dst_bits[LD_SEG_ADDR_BITS / 8];
+	ld_seg_col cols[LD_SEG_NCOLS];
+} ld_seg_block;
+
+typedef struct ld_seg_footer {
+	uint64_t dict_off;
+	uint32_t dict_csize;
+	uint32_t dict_usize;
+	uint32_t dict_crc;
+	uint32_t blocks;
+	uint64_t index_off;
+	uint32_t index_size;
+	uint32_t index_crc;
+	uint64_t rows;
+	uint32_t file_crc;   /* crc32c of [0, footer) */
+	uint32_t footer_crc; /* crc32c of the footer bytes before this field */
+	char magic[8];
+	uint64_t reserved;
+} ld_seg_footer;
+
+static_assert(sizeof(ld_seg_header) == 64, "segment header is 64 bytes");
+static_assert(sizeof(ld_seg_col) == 24, "column reference is 24 bytes");
+static_assert(sizeof(ld_seg_block) == 48 + 32 + 128 + 512 + 512 + 16 * 24, "block index entry");
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the on-disk structs are written as little-endian");
+static_assert(sizeof(ld_seg_footer) == 72, "segment footer is 72 bytes");
+
+#endif

@@ -1,0 +1,264 @@
+/* store_internal.h — pieces shared by the store's modules (not part of the store's contract):
+ * checksums, varints, growable buffers, the in-memory row set, segment encode/decode, the
+ * journal codec and the MANIFEST chain. */
+#ifndef LD_STORE_INTERNAL_H
+#define LD_STORE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <zstd.h>
+
+#include "ld_log.h"
+#include "ld_record.h"
+#include "ld_scan.h"
+#include "segment_format.h"
+
+/* --- checksums ---------------------------------------------------------------------------- */
+
+uint32_t ld_crc32c(uint32_t crc, const void *p, size_t n);
+
+/* --- varints (LEB128) --------------------------------------------------------------------- */
+
+static inline uint8_t *ld_put_varint(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+/* false on overrun or an over-long encoding */
+static inline bool ld_get_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
+{
+	const uint8_t *p = *pp;
+	uint64_t r = 0;
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		if (ld_unlikely(p >= end))
+			return false;
+		uint8_t c = *p++;
+		r |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			*pp = p;
+			*v = r;
+			return true;
+		}
+	}
+	return false;
+}
+
+static inline uint64_t ld_zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static inline int64_t ld_unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* --- growable byte buffer ----------------------------------------------------------------- */
+
+typedef struct ld_buf {
+	uint8_t *p;
+	size_t len, cap;
+} ld_buf;
+
+/* Ensures room for `extra` more bytes; -1 when out of memory. */
+int ld_buf_reserve(ld_buf *b, size_t extra);
+int ld_buf_append(ld_buf *b, const void *p, size_t n);
+void ld_buf_free(ld_buf *b);
+
+/* --- row set: rows held column by column, strings and addresses interned ------------------- */
+
+typedef struct ld_intern {
+	uint32_t *slots; /* id + 1, 0 = empty */
+	uint32_t cap;    /* power of two */
+} ld_intern;
+
+typedef struct ld_rowset {
+	size_t n, cap;
+	int64_t *ts;
+	uint32_t *src, *dst, *len, *rule, *reporter, *vif;
+	uint16_t *sport, *dport;
+	uint8_t *proto, *action, *dir, *flags, *format, *present;
+	uint64_t *raw_off; /* NULL unless keep_raw */
+	uint32_t *raw_len;
+	bool keep_raw;
+	ld_addr *addrs;
+	uint32_t n_addrs, cap_addrs;
+	ld_intern addr_ix;
+	uint64_t *str_off;
+	uint32_t *str_len;
+	uint32_t n_strs, cap_strs;
+	ld_intern str_ix;
+	ld_buf str_bytes, raw_bytes;
+	int64_t ts_min, ts_max;
+} ld_rowset;
+
+int ld_rowset_init(ld_rowset *rs, bool keep_raw);
+void ld_rowset_free(ld_rowset *rs);
+/* Drops rows and dictionaries, keeps capacity. */
+void ld_rowset_clear(ld_rowset *rs);
+int ld_rowset_reserve(ld_rowset *rs, size_t rows);
+/* Copies r (strings interned, raw copied when keep_raw); -1 when out of memory. */
+int ld_rowset_add(ld_rowset *rs, const ld_record *r);
+int64_t ld_rowset_intern_addr(ld_rowset *rs, const ld_addr *a);
+int64_t ld_rowset_intern_str(ld_rowset *rs, const char *p, uint32_t len);
+static inline ld_str ld_rowset_str(const ld_rowset *rs, uint32_t id)
+{
+	ld_str s = {"", 0};
+	if (rs->str_len[id]) {
+		s.ptr = (const char *)rs->str_bytes.p + rs->str_off[id];
+		s.len = rs->str_len[id];
+	}
+	return s;
+}
+void ld_rowset_get(const ld_rowset *rs, size_t i, ld_record *out);
+
+/* --- segment encoding --------------------------------------------------------------------- */
+
+typedef struct ld_seg_encoder {
+	ZSTD_CCtx *cctx;
+	int level;
+	ld_buf file, col, tmp;
+	uint32_t *addr_map, *str_map; /* row-set id -> segment id (+1), sized to the row set */
+	uint32_t map_cap_addrs, map_cap_strs;
+	uint32_t *seg_addr_ids, *seg_str_ids; /* segment id -> row-set id */
+	uint64_t *pred; /* predictor slots: generation << 32 | string id */
+	uint32_t pred_cap, pred_gen;
+	uint32_t *col_u32;
+} ld_seg_encoder;
+
+typedef struct ld_seg_result {
+	uint64_t size, rows;
+	int64_t min_ns, max_ns;
+	uint8_t digest[32];
+} ld_seg_result;
+
+int ld_seg_encoder_init(ld_seg_encoder *e, int level);
+void ld_seg_encoder_free(ld_seg_encoder *e);
+/* Encodes rows idx[0..n) of rs (already in time order) into e->file. */
+int ld_seg_encode(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, size_t n,
+		  ld_err *err);
+/* Encodes, then writes DIR/rel durably (temp file, fsync, rename, fsync dir). */
+int ld_seg_write(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, size_t n,
+		 const char *dir, const char *rel, ld_seg_result *res, ld_err *err);
+
+/* --- segment decoding --------------------------------------------------------------------- */
+
+typedef struct ld_seg {
+	const uint8_t *base;
+	size_t size;
+	void *map; /* mmap when opened from a file */
+	ld_seg_header hdr;
+	ld_seg_footer ftr;
+	ld_seg_block *blocks; /* copied, aligned */
+	ld_addr *addrs;
+	ld_str *strs;
+	uint8_t *dict;
+} ld_seg;
+
+typedef struct ld_decoder {
+	ZSTD_DCtx *dctx;
+	int64_t *ts;
+	uint32_t *src, *dst, *len, *rule, *reporter, *vif;
+	uint16_t *sport, *dport;
+	uint8_t *proto, *action, *dir, *flags, *format, *present;
+	ld_str *raw;
+	ld_buf tmp, raw_bytes;
+	uint64_t *pred;
+	uint32_t pred_cap, gen;
+} ld_decoder;
+
+int ld_decoder_init(ld_decoder *d);
+void ld_decoder_free(ld_decoder *d);
+/* Validates header, footer, block index and dictionaries of a segment image. */
+int ld_seg_open_mem(ld_seg *s, const uint8_t *p, size_t n, ld_decoder *d, ld_err *err);
+int ld_seg_open_file(ld_seg *s, const char *path, ld_decoder *d, ld_err *err);
+void ld_seg_close(ld_seg *s);
+/* Decodes the asked columns of block bi (plus what they depend on) into d's buffers and fills
+ * out; -1 with err set when the block is damaged. */
+int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t columns,
+			ld_block *out, ld_err *err);
+/* True when block bi may hold a row matching spec (zone maps + address set). */
+bool ld_seg_block_may_match(const ld_seg *s, uint32_t bi, const ld_scan_spec *spec,
+			    const uint32_t *host_ids, uint32_t n_host_ids);
+/* Fuzzing builds set this to reach the decoders behind the checksums. */
+extern bool ld_seg_ignore_crc;
+/* Segment address id of a, or -1 when the segment never saw it. */
+int64_t ld_seg_find_addr(const ld_seg *s, const ld_addr *a);
+
+/* --- journal ------------------------------------------------------------------------------ */
+
+/* Appends one record in journal encoding to b. */
+int ld_jnl_encode(ld_buf *b, const ld_record *r, bool keep_raw);
+/* Reads every valid frame of a journal file into rs; *valid_len = bytes up to the end of the
+ * last valid frame (the rest is a torn tail).  -1 when the file cannot be read at all. */
+int ld_jnl_load(const char *path, ld_rowset *rs, uint64_t *valid_len, ld_err *err);
+
+/* --- MANIFEST ----------------------------------------------------------------------------- */
+
+enum ld_mf_op { LD_MF_ADD, LD_MF_REMOVE, LD_MF_REPLACE, LD_MF_COMMIT };
+
+typedef struct ld_mf_entry {
+	uint64_t seq, tx;
+	int op;
+	char path[96];
+	uint64_t size, rows;
+	int64_t min_ns, max_ns;
+	uint8_t digest[32];
+	char source[64];
+	uint8_t prev[32], chain[32];
+	bool chain_ok;  /* prev links to the line before and chain matches the text */
+	bool committed; /* its transaction has a commit line */
+	size_t line;
+} ld_mf_entry;
+
+typedef struct ld_manifest {
+	ld_mf_entry *e;
+	size_t n, cap;
+	uint8_t head[32];   /* chain hash of the last valid line */
+	uint64_t valid_len; /* bytes up to the end of the last well-formed line */
+	uint64_t file_len;
+	size_t bad_lines;   /* lines that do not parse */
+	uint64_t max_seg_seq;
+} ld_manifest;
+
+/* Missing MANIFEST = empty manifest. */
+int ld_manifest_load(const char *dir, ld_manifest *m, ld_err *err);
+void ld_manifest_free(ld_manifest *m);
+/* Live segments: committed adds not removed/replaced by a committed transaction.  Returns the
+ * count and a malloc'd array of pointers into m (NULL when none); -1 on OOM. */
+long ld_manifest_live(const ld_manifest *m, const ld_mf_entry ***out);
+bool ld_manifest_journal_sealed(const ld_manifest *m, const char *journal);
+bool ld_manifest_mentions(const ld_manifest *m, const char *path);
+/* Appends entries (seq, prev and chain filled in here) with one write and fdatasync. */
+int ld_manifest_append(int fd, ld_manifest *m, ld_mf_entry *entries, size_t n, ld_err *err);
+uint64_t ld_manifest_next_tx(const ld_manifest *m);
+void ld_hex(const uint8_t *p, size_t n, char *out);
+
+/* --- files -------------------------------------------------------------------------------- */
+
+int ld_fsync_dir(const char *path, ld_err *err);
+int ld_mkdir_p(const char *path, ld_err *err);
+/* flock(LOCK_EX|LOCK_NB) on DIR/LOCK (created); returns the fd or -1. */
+int ld_store_lock(const char *dir, ld_err *err);
+/* "segments/YYYY-MM-DD/<seq>.lds" */
+void ld_seg_rel_path(char *out, size_t cap, int64_t day_ns, uint64_t seq);
+/* BLAKE2b-256 of a file (streamed); -1 when it cannot be read. */
+int ld_file_digest(const char *path, uint8_t digest[32], uint64_t *size, ld_err *err);
+/* Removes uncommitted, temp and replaced leftovers (needs the lock). */
+int ld_store_cleanup(const char *dir, const ld_manifest *m, ld_err *err);
+/* Writes the time-ordered rows idx[0..n) of rs as segments (one per UTC day, at most max_rows
+ * each) and fills one `add` entry per segment for transaction tx. */
+int ld_store_write_segments(const char *dir, ld_seg_encoder *enc, ld_manifest *m,
+			    const ld_rowset *rs, const uint32_t *idx, size_t n, uint32_t max_rows,
+			    uint64_t tx, const char *source, ld_mf_entry *out, size_t *n_out,
+			    size_t cap_out, ld_err *err);
+/* Reads a whole segment back into rs (all columns); -1 when damaged. */
+int ld_seg_load_rows(const char *path, ld_rowset *rs, ld_decoder *d, ld_err *err);
+
+#endif
