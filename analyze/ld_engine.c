@@ -10,6 +10,7 @@
 #define PEER_SLOTS 64  /* exact novelty set of peers */
 #define PP_SLOTS 128   /* exact novelty set of (peer, proto, port) */
 #define BLOOM_WORDS 64 /* 4096 bits per filter, two filters (peer, peer+port) */
+#define RECENT_N 256   /* overflow mode: direct-mapped recent (peer+port, time) for de-duplication */
 #define RING_N 32      /* last scored attempts, for the probe graph */
 #define VERT_N 4       /* vertical-rule trackers (recent peers) */
 #define PORTS_N 16     /* top ports (space-saving counters) */
@@ -55,7 +56,8 @@ typedef struct host {
 	uint32_t habitual_hits, fleet_discounted, vert_max, vert_peer, n_pset, ring_pos, ring_n;
 	uint32_t peer_key[PEER_SLOTS], peer_ds[PEER_SLOTS];
 	uint32_t pp_key[PP_SLOTS], pp_ds[PP_SLOTS];
-	uint64_t *bloom; /* lazily allocated: [0..BLOOM_WORDS) peers, then peer+port */
+	uint64_t *bloom; /* lazily allocated: [0..BLOOM_WORDS) peers, then peer+port, then the
+			  * RECENT_N (key, time) pairs of overflow-mode de-duplication */
 	ring_ent ring[RING_N];
 	vtrack vt[VERT_N];
 	ld_port_count ports[PORTS_N];
@@ -512,6 +514,8 @@ static void evaluate(ld_engine *e, host *h, int64_t ts, unsigned cls, bool verti
 				h->first_alert = ts;
 				h->onset = onset;
 				h->peak_tier = (uint8_t)ctier;
+				h->attempts_at_alert =
+					ctier == LD_TIER_VERTICAL ? h->vert_max : h->fc_since[ctier];
 			}
 			return;
 		}
@@ -654,7 +658,7 @@ void ld_engine_feed_event(ld_engine *e, const ld_event *ev)
 	uint16_t port = ev->proto == 1 ? 0 : ev->dport;
 	uint32_t pp_key = mix32(da * 0x9E3779B1u ^ ((uint32_t)ev->proto << 16 | port)) | 1;
 	if ((h->pp_overflow || h->peers_overflow) && !h->bloom) {
-		h->bloom = calloc(2 * BLOOM_WORDS, sizeof(uint64_t));
+		h->bloom = calloc(2 * BLOOM_WORDS + RECENT_N, sizeof(uint64_t));
 		h->bloom_day = now;
 	}
 	if (h->bloom && now - h->bloom_day > horizon) {
@@ -665,6 +669,18 @@ void ld_engine_feed_event(ld_engine *e, const ld_event *ev)
 	uint32_t pp_prev = novelty_touch(h->pp_key, h->pp_ds, PP_SLOTS, &h->n_pp, &h->pp_overflow,
 					 h->bloom ? h->bloom + BLOOM_WORDS : NULL, pp_key, now,
 					 horizon, &pp_bloom);
+	if (pp_bloom) {
+		/* no timestamp in the filter: the recent table tells a retransmit from a retry */
+		uint64_t *rec = &h->bloom[2 * BLOOM_WORDS + (mix32(pp_key ^ 0xA5A5u) & (RECENT_N - 1))];
+		if ((uint32_t)(*rec >> 32) == pp_key && now - (uint32_t)*rec <= dedupe) {
+			*rec = (uint64_t)pp_key << 32 | now;
+			e->st.duplicates++;
+			return;
+		}
+	}
+	if (h->bloom)
+		h->bloom[2 * BLOOM_WORDS + (mix32(pp_key ^ 0xA5A5u) & (RECENT_N - 1))] =
+			(uint64_t)pp_key << 32 | now;
 	if (pp_prev && now - pp_prev <= dedupe) {
 		e->st.duplicates++;
 		return;
@@ -824,7 +840,7 @@ void ld_engine_stats_get(const ld_engine *e, ld_engine_stats *s)
 	*s = e->st;
 	s->host_bytes = 0;
 	for (uint32_t i = 0; i < e->n_hosts; i++)
-		s->host_bytes += sizeof(host) + (e->hosts[i]->bloom ? 2 * BLOOM_WORDS * 8 : 0);
+		s->host_bytes += sizeof(host) + (e->hosts[i]->bloom ? (2 * BLOOM_WORDS + RECENT_N) * 8 : 0);
 }
 
 static int port_cmp(const void *a, const void *b)
