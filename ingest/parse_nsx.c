@@ -258,6 +258,17 @@ int ld_parse_nsx(ld_parse_state *st, const ld_syslog_hdr *h, const char *line, s
 									 : LD_PARSE_NOT_DROP;
 }
 
+/* "INET" or "INET6" as a whole token at b[p] */
+static bool inet_at(const char *b, size_t n, size_t p)
+{
+	if (n - p < 4 || memcmp(b + p, "INET", 4) != 0)
+		return false;
+	p += 4;
+	if (p < n && b[p] == '6')
+		p++;
+	return p == n || b[p] == ' ';
+}
+
 bool ld_sig_nsx(const ld_syslog_hdr *h)
 {
 	const char *b = h->msg;
@@ -270,14 +281,9 @@ bool ld_sig_nsx(const ld_syslog_hdr *h)
 		while (p < n && b[p] == ' ')
 			p++;
 	}
-	if (n - p >= 5 && memcmp(b + p, "INET ", 5) == 0)
-		return true;
-	if (n - p >= 6 && memcmp(b + p, "INET6 ", 6) == 0)
+	if (inet_at(b, n, p))
 		return true;
 	/* "vif INET" with vif up to 10 characters */
 	const char *sp = memchr(b + p, ' ', n - p < 12 ? n - p : 12);
-	if (!sp)
-		return false;
-	size_t q = (size_t)(sp - b) + 1;
-	return n - q >= 5 && memcmp(b + q, "INET", 4) == 0 && (b[q + 4] == ' ' || b[q + 4] == '6');
+	return sp && inet_at(b, n, (size_t)(sp - b) + 1);
 }
