@@ -119,13 +119,14 @@ static bool resync_step(ld_framer *f, char c)
 	return false;
 }
 
-/* Switch the collected count digits into a non-transparent message. */
-static void to_lf(ld_framer *f)
+/* Switch to a non-transparent message starting with c (after any collected count digits). */
+static void to_lf(ld_framer *f, char c)
 {
 	f->mode = LD_FRAMING_LF;
 	f->st = S_LF;
-	/* the rest of a frame whose count was wrong: drop it up to the next LF */
-	if (f->last_mode == LD_FRAMING_OCTET)
+	/* after an octet-counted frame, text that neither starts a count nor a PRI is the rest of a
+	 * frame whose count was wrong: drop it up to the next frame start */
+	if (f->last_mode == LD_FRAMING_OCTET && !(f->blen == 0 && c == '<'))
 		f->resync = true;
 }
 
@@ -145,7 +146,7 @@ void ld_framer_feed(ld_framer *f, const char *data, size_t n, ld_frame_fn fn, vo
 				f->st = S_LEN;
 				f->remaining = 0;
 			} else {
-				to_lf(f);
+				to_lf(f, c);
 			}
 			break;
 		case S_LEN:
@@ -158,7 +159,7 @@ void ld_framer_feed(ld_framer *f, const char *data, size_t n, ld_frame_fn fn, vo
 				f->st = S_LEN_SP;
 				i++;
 			} else {
-				to_lf(f); /* reprocess c as message text */
+				to_lf(f, c); /* reprocess c as message text */
 			}
 			break;
 		case S_LEN_SP:
@@ -167,7 +168,7 @@ void ld_framer_feed(ld_framer *f, const char *data, size_t n, ld_frame_fn fn, vo
 				f->st = S_OCTET;
 				f->blen = 0;
 			} else {
-				to_lf(f);
+				to_lf(f, c);
 			}
 			break;
 		case S_OCTET: {

@@ -139,6 +139,9 @@ static size_t bsd_ts(const char *s, size_t len, const ld_parse_opts *opts, int64
 			year = opts->year_override;
 		else if (ld_civil_valid(2000, mo, d, h, mi, sec)) /* 2000: leap, accepts Feb 29 */
 			year = (int)ld_infer_year(mo, d, h, mi, sec, opts ? opts->now_ns : ld_now_ns(), 0);
+		/* Feb 29 without a year belongs to the latest leap year not in the future */
+		for (int k = 0; k < 4 && year > 0 && !ld_civil_valid(year, mo, d, h, mi, sec); k++)
+			year--;
 	}
 	if (year == 0 || !ld_civil_valid(year, mo, d, h, mi, sec))
 		*out = LD_HDR_TS_INVALID;

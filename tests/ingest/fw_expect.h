@@ -1,5 +1,5 @@
 /* fw_expect.h — shared by the firewall-format tests: check one parsed line against a list of
- * expected `key=value` pairs (the `= ...` lines of tests/ingest/fixtures/<fmt>/*.txt).
+ * expected `key=value` pairs (the `= ...` lines of the fixture files under tests/ingest/fixtures/<fmt>/).
  *
  * Keys: result reason fmt ts tsns src dst sport dport noports proto action dir rule reporter vif
  * flags len partial lost.  Only the keys given are checked.  Mismatches are printed with the line
@@ -50,7 +50,7 @@ static int fw_str_check(const char *where, const char *key, const char *want, ld
 }
 
 /* Next key=value from *p (value may be "double quoted"); false at the end. */
-static int fw_next_kv(char **p, char **key, char **val)
+static int fw_next_kv(char **p, char **key, const char **val)
 {
 	char *s = *p;
 	while (*s == ' ')
@@ -58,11 +58,17 @@ static int fw_next_kv(char **p, char **key, char **val)
 	if (!*s)
 		return 0;
 	*key = s;
-	char *eq = strchr(s, '=');
-	if (!eq)
-		return 0;
-	*eq = 0;
-	s = eq + 1;
+	while (*s && *s != '=' && *s != ' ')
+		s++;
+	if (*s != '=') { /* bare key ("noports") */
+		if (*s)
+			*s++ = 0;
+		*val = "";
+		*p = s;
+		return 1;
+	}
+	*s = 0;
+	s++;
 	if (*s == '"') {
 		*val = ++s;
 		while (*s && *s != '"')
@@ -83,7 +89,8 @@ static int fw_check(const char *where, char *expect, int rc, uint8_t reason, con
 		    const ld_parse_state *st)
 {
 	int bad = 0;
-	char *key, *val, *p = expect;
+	char *key, *p = expect;
+	const char *val;
 	char got[128];
 	while (fw_next_kv(&p, &key, &val)) {
 		if (!strcmp(key, "result")) {

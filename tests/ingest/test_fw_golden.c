@@ -1,5 +1,5 @@
 /* test_fw_golden.c — golden fixtures of the firewall format parsers (asa, panos, fortigate,
- * pfsense, srx, winfw): every `< line` of tests/ingest/fixtures/<fmt>/*.txt goes through the full
+ * pfsense, srx, winfw): every `< line` of each .txt file in tests/ingest/fixtures/<fmt>/ goes through the full
  * line dispatcher (syslog header, format detection, field parser) and must give what the `= ...`
  * line after it says.  Usage: test_fw_golden FIXTURE_DIR.
  */
@@ -54,7 +54,8 @@ static int golden_file(const char *path, int *lines)
 		if (n == 0 || buf[0] == '#')
 			continue;
 		if (buf[0] == '@') {
-			char *kv = buf + 1, *key, *val;
+			char *kv = buf + 1, *key;
+			const char *val;
 			while (fw_next_kv(&kv, &key, &val)) {
 				if (!strcmp(key, "tz"))
 					snprintf(g.tz, sizeof g.tz, "%s", val);
@@ -63,10 +64,9 @@ static int golden_file(const char *path, int *lines)
 				else if (!strcmp(key, "reporter"))
 					snprintf(g.reporter, sizeof g.reporter, "%s", val);
 			}
-			if (!strncmp(buf, "@ reset", 7) || strchr(buf, '=')) {
-				ld_parse_state_free(st);
-				st = golden_state(&g);
-			}
+			/* options are copied into the state: any @ line starts a new stream */
+			ld_parse_state_free(st);
+			st = golden_state(&g);
 			continue;
 		}
 		if (buf[0] == '<' && n >= 2) {
@@ -85,7 +85,7 @@ static int golden_file(const char *path, int *lines)
 			ld_record r;
 			uint8_t reason = 0;
 			int rc = ld_parse_line(st, line, input_len, &r, &reason);
-			char where[600];
+			char where[2200];
 			snprintf(where, sizeof where, "%s:%d", path, input_line);
 			bad += fw_check(where, buf + 1, rc, reason, &r, st);
 			if (rc == LD_PARSE_REJECT && reason == LD_REJ_NONE)
