@@ -162,8 +162,8 @@ static long asa_find_tag(const char *p, size_t n, const char **tag_at, const cha
 }
 
 /* ASA's own stamp "Mmm dd yyyy hh:mm:ss[.fff] [TZ]" somewhere in [p, e); sets host if a name
- * follows it.  Returns true with the UTC time. */
-static bool asa_own_time(ld_parse_state *st, const char *p, const char *e, int64_t *ts,
+ * follows it.  Returns 1 with the UTC time, 0 when there is none, -1 for an impossible date. */
+static int asa_own_time(ld_parse_state *st, const char *p, const char *e, int64_t *ts,
 			 fw_span *host)
 {
 	for (const char *q = p; q + 20 <= e; q++) {
@@ -187,7 +187,7 @@ static bool asa_own_time(ld_parse_state *st, const char *p, const char *e, int64
 		    r[11] != ':' || !fw_fixed(r + 12, 2, &ss))
 			continue;
 		if (!ld_civil_valid(y, mo, d, hh, mi, ss))
-			return false;
+			return -1;
 		r += 14;
 		uint32_t ns = 0;
 		if (r < e && *r == '.') {
@@ -214,9 +214,9 @@ static bool asa_own_time(ld_parse_state *st, const char *p, const char *e, int64
 		}
 		if (w.n && w.p[0] != '%')
 			*host = w;
-		return true;
+		return 1;
 	}
-	return false;
+	return 0;
 }
 
 /* --- FTD connection events: "Key: Value, Key: Value, ..." -------------------------------- */
@@ -324,6 +324,8 @@ static int asa_from_to(asa_cur *c, bool has_if, ld_record *out)
 	if (!cur_lit(c, "to"))
 		return LD_REJ_TRUNCATED;
 	fw_span b = cur_tok(c, ",");
+	if (!a.n || !b.n)
+		return LD_REJ_TRUNCATED;
 	bool ps, pd;
 	int r = asa_addr_port(a, has_if, &out->src, &out->sport, &ps);
 	if (r)
@@ -508,6 +510,8 @@ static int asa_body(long id, asa_cur *c, ld_record *out, bool *drop)
 		if (!cur_tok(c, "").n || !cur_tok(c, "").n || !cur_lit(c, "from"))
 			return LD_REJ_TRUNCATED;
 		w = cur_tok(c, "");
+		if (!w.n)
+			return LD_REJ_TRUNCATED;
 		if (!fw_addr(w, &out->src))
 			return LD_REJ_BAD_ADDRESS;
 		out->dir = LD_DIR_IN;
@@ -613,7 +617,12 @@ int ld_parse_asa(ld_parse_state *st, const ld_syslog_hdr *h, const char *line, s
 
 	fw_span host = {NULL, 0};
 	int64_t ts;
-	if (!asa_own_time(st, line, tag, &ts, &host))
+	int own = asa_own_time(st, line, tag, &ts, &host);
+	if (own < 0) {
+		*reason = LD_REJ_BAD_TIME;
+		return LD_PARSE_REJECT;
+	}
+	if (own == 0)
 		ts = fw_header_time(&st->opts, h);
 	if (!host.n && !h->host.len && h->msg && h->msg >= line && h->msg < tag)
 		host = asa_host_before(h->msg, tag);

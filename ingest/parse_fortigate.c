@@ -117,8 +117,11 @@ bool ld_sig_fortigate(const ld_syslog_hdr *h)
 	size_t n = h->msg_len < 256 ? h->msg_len : 256;
 	if (!h->msg || n < 20)
 		return false;
-	return (fw_find(h->msg, n, "date=") || fw_find(h->msg, n, "devname=")) &&
-	       (fw_find(h->msg, h->msg_len, " logid=") || fw_find(h->msg, h->msg_len, " devid="));
+	if (fw_find(h->msg, h->msg_len, " logid=") || fw_find(h->msg, h->msg_len, " devid="))
+		return fw_find(h->msg, n, "date=") || fw_find(h->msg, n, "devname=");
+	/* stripped-down or damaged lines: "date=... time=..." up front and a flow key */
+	return fw_starts(h->msg, n, "date=") && fw_find(h->msg, n, " time=") &&
+	       fw_find(h->msg, h->msg_len, " srcip=");
 }
 
 /* "+0200", "-07:00", "+02" -> seconds east. */
@@ -129,11 +132,11 @@ static bool fgt_tz(fw_span t, int32_t *off)
 	unsigned hh, mm = 0;
 	if (!fw_fixed(t.p + 1, 2, &hh))
 		return false;
-	if (t.n == 6 && !fw_fixed(t.p + 3, 2, &mm))
+	if (t.n == 5 && !fw_fixed(t.p + 3, 2, &mm))
 		return false;
-	if (t.n == 7 && (t.p[3] != ':' || !fw_fixed(t.p + 4, 2, &mm)))
+	if (t.n == 6 && (t.p[3] != ':' || !fw_fixed(t.p + 4, 2, &mm)))
 		return false;
-	if ((t.n != 3 && t.n != 6 && t.n != 7) || hh > 14 || mm > 59)
+	if ((t.n != 3 && t.n != 5 && t.n != 6) || hh > 14 || mm > 59)
 		return false;
 	*off = (int32_t)(hh * 3600 + mm * 60) * (t.p[0] == '-' ? -1 : 1);
 	return true;

@@ -118,6 +118,14 @@ bool ld_sig_winfw(const ld_syslog_hdr *h)
 			    (fw_eq(pr, "-") || fw_proto(pr) >= 0))
 				return true;
 		}
+		/* a #Fields header may put any column after the time: accept an upper-case word
+		 * (confirms a stream already known as winfw; NSX is classified before) */
+		size_t k = 0;
+		while (k < n && ((p[k] >= 'A' && p[k] <= 'Z') || p[k] == '-'))
+			k++;
+		if (k >= 3 && k < n && p[k] == ' ' && !(k == 4 && !memcmp(p, "INET", 4)) &&
+		    !(k == 5 && !memcmp(p, "INET6", 5)))
+			return true;
 	}
 	/* "YYYY-MM-DD hh:mm:ss ACTION PROTO " */
 	if (n < 30 || !lp_is_digit(p[0]) || p[4] != '-' || p[7] != '-' || p[10] != ' ' ||
