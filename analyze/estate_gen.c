@@ -50,6 +50,8 @@ struct ld_estate {
 	uint32_t n_fc[64];
 	char esx_names[256][24];
 	uint32_t n_esx;
+	const desk *protect[4]; /* chain-scenario hosts: other attacks never probe them */
+	unsigned n_protect;
 };
 
 /* --- randomness --------------------------------------------------------------------------- */
@@ -161,6 +163,12 @@ static void emit(ld_estate *es, int64_t ts, const desk *s, const ld_addr *sa, co
 		return;
 	if (mal && es->truth[mal - 1].scenario == LD_SC_ARTEFACTS && rndf(es) < 0.10)
 		return; /* record loss */
+	if (mal && es->truth[mal - 1].scenario != LD_SC_CHAIN) {
+		for (unsigned k = 0; k < es->n_protect; k++)
+			if (es->protect[k] != s && (ld_addr_eq(&es->protect[k]->v4, da) ||
+						    ld_addr_eq(&es->protect[k]->v6, da)))
+				return;
+	}
 	const desk *dd = NULL;
 	if (es->o.artefacts)
 		dd = desk_at(es, da, ts);
@@ -464,11 +472,23 @@ static desk *pick(ld_estate *es, uint32_t slot)
 	return &es->d[(slot * 97 + 13) % n];
 }
 
+static bool protected_addr(const ld_estate *es, const desk *s, const ld_addr *a)
+{
+	for (unsigned k = 0; k < es->n_protect; k++)
+		if (es->protect[k] != s && (ld_addr_eq(&es->protect[k]->v4, a) ||
+					    ld_addr_eq(&es->protect[k]->v6, a)))
+			return true;
+	return false;
+}
+
 static void sweep_list(ld_estate *es, const desk *s, const ld_addr *targets, uint32_t nt,
 		       int64_t t0, int64_t gap, int64_t jitter, const uint16_t *ports, unsigned np,
 		       int kind, uint16_t mal)
 {
+	bool chain = mal && es->truth[mal - 1].scenario == LD_SC_CHAIN;
 	for (uint32_t i = 0; i < nt; i++) {
+		if (!chain && protected_addr(es, s, &targets[i]))
+			continue;
 		int64_t t = t0 + (int64_t)i * gap + rndt(es, jitter);
 		for (unsigned k = 0; k < np; k++) {
 			uint8_t proto = ports[k] == 0 ? 1 : ports[k] == 137 ? 17 : 6;
@@ -513,6 +533,11 @@ static void attacks(ld_estate *es)
 	if (!tg) {
 		es->oom = true;
 		return;
+	}
+	if (sc & (1u << LD_SC_CHAIN)) {
+		for (uint32_t k = 0; k < 4; k++)
+			es->protect[k] = pick(es, 11 + k);
+		es->n_protect = 4;
 	}
 	static const uint16_t p445[] = {445};
 	if (sc & (1u << LD_SC_WANNACRY)) {

@@ -68,6 +68,7 @@ typedef struct ld_engine ld_engine;
 ld_engine *ld_engine_new(const ld_analyze_config *cfg, const ld_inventory *inv, ld_err *err);
 void ld_engine_free(ld_engine *e);
 void ld_engine_set_alert_fn(ld_engine *e, ld_alert_fn fn, void *ctx);
+const ld_analyze_config *ld_engine_config(const ld_engine *e);
 void ld_engine_feed(ld_engine *e, const ld_record *r);
 void ld_engine_feed_event(ld_engine *e, const ld_event *ev);
 

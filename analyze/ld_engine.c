@@ -188,6 +188,11 @@ void ld_engine_set_alert_fn(ld_engine *e, ld_alert_fn fn, void *ctx)
 	e->alert_ctx = ctx;
 }
 
+const ld_analyze_config *ld_engine_config(const ld_engine *e)
+{
+	return e->cfg;
+}
+
 /* --- small helpers ------------------------------------------------------------------------ */
 
 static uint32_t mix32(uint32_t x)

@@ -180,8 +180,6 @@ static int touch_cmp(const void *a, const void *b)
 
 static int build_incidents(ld_report *r)
 {
-	const ld_analyze_config *cfg = NULL;
-	(void)cfg;
 	uint32_t nid = ld_engine_host_count(r->e);
 	long *pos = malloc((nid ? nid : 1) * sizeof *pos);
 	uint32_t *uf = malloc((r->n ? r->n : 1) * sizeof *uf);
@@ -211,7 +209,6 @@ static int build_incidents(ld_report *r)
 		ld_suspect *A = &r->s[a], *B = &r->s[b];
 		if (A->h.level != LD_LEVEL_ALERT || B->h.level != LD_LEVEL_ALERT)
 			continue;
-		uf_union(uf, (uint32_t)a, (uint32_t)b);
 		if (!(g->ts_ns < B->h.onset && A->h.onset < B->h.onset))
 			continue;
 		double gap_h = (double)(B->h.onset - g->ts_ns) / 3.6e12;
@@ -225,8 +222,13 @@ static int build_incidents(ld_report *r)
 			B->parent_ts = g->ts_ns;
 		}
 	}
+	/* a host and its candidate infector belong to one incident (a probe that reached an
+	 * already-infected host says nothing about either infection) */
+	for (size_t i = 0; i < r->n; i++)
+		if (r->s[i].parent != LD_ID_NONE && pos[r->s[i].parent] >= 0)
+			uf_union(uf, (uint32_t)i, (uint32_t)pos[r->s[i].parent]);
 	/* same dominant port within the outbreak window */
-	int64_t window = 1800 * LD_NS_PER_SEC;
+	int64_t window = ld_engine_config(r->e)->outbreak_ns;
 	for (size_t i = 0; i < r->n; i++) {
 		const ld_host_summary *x = &r->s[i].h;
 		if (x->level != LD_LEVEL_ALERT || !x->n_top_ports)

@@ -3,8 +3,9 @@
  * Contract: ld_report_build() reads a finished engine (after the last record) and produces
  *  - one ld_suspect per identity that sent east-west drops, ranked: alert, then suspect, then
  *    normal; by score within a level; with a kind label and short reasons a responder can act on;
- *  - incidents: alerted hosts grouped when one probed the other, when one is the other's
- *    candidate infector, or when they alert on the same dominant port within outbreak_window;
+ *  - incidents: alerted hosts grouped when one is the other's candidate infector, or when they
+ *    alert on the same dominant port within outbreak_window (a probe that merely reached an
+ *    already-infected host does not join two incidents);
  *    per incident the patient-zero candidates (members without a candidate infector, by onset),
  *    the spread order and the touched desktops (every peer probed by a member).
  *  Parent (candidate infector) of B: an alerted host A that probed B before B's onset and whose
