@@ -153,11 +153,21 @@ struct ld_group_acc {
 	size_t arena_len, arena_cap;
 	pair *pairs;
 	size_t n_pairs, cap_pairs;
-	/* per segment */
+	/* per segment.  The block's dictionaries are only valid during the scan callback, and
+	 * local groups are translated after the segment's last block, so the accumulator keeps its
+	 * own copy of the dictionaries it needs (seg_addrs/seg_strs point into these). */
 	bool seg_valid;
+	const void *seg_addrs_id, *seg_strs_id; /* the block's pointers, for identity only */
 	const ld_addr *seg_addrs;
 	const ld_str *seg_strs;
-	uint32_t seg_n_addrs, seg_n_strs;
+	ld_addr *addr_copy;
+	size_t addr_copy_cap;
+	ld_str *str_copy;
+	size_t str_copy_cap;
+	char *str_bytes;
+	size_t str_bytes_cap;
+	uint32_t seg_n_addrs, seg_n_strs;           /* copied entries */
+	uint32_t seg_dict_n_addrs, seg_dict_n_strs; /* the block's counts, for identity */
 	char seg_name[256];
 	unsigned shift[LD_GROUP_MAX_COLS];
 	unsigned bits[LD_GROUP_MAX_COLS];
@@ -292,6 +302,9 @@ void ld_group_acc_free(ld_group_acc *a)
 	free(a->pairs);
 	free(a->dense_counts);
 	free(a->touched);
+	free(a->addr_copy);
+	free(a->str_copy);
+	free(a->str_bytes);
 	set64_free(&a->lmap);
 	free(a->lkeys);
 	free(a->lcounts);
@@ -535,12 +548,70 @@ static unsigned bits_for(uint32_t n)
 }
 
 /* Starts a segment for b's dictionaries; -1 on OOM, -2 when the key does not fit 64 bits. */
+static bool spec_uses(const ld_group_spec *sp, bool (*is)(unsigned))
+{
+	for (unsigned k = 0; k < sp->n_cols; k++)
+		if (is(sp->cols[k]))
+			return true;
+	return sp->distinct_col >= 0 && is((unsigned)sp->distinct_col);
+}
+
+static bool copy_dicts(ld_group_acc *a, const ld_block *b)
+{
+	a->seg_n_addrs = 0;
+	a->seg_n_strs = 0;
+	if (b->addrs && b->n_addrs && spec_uses(&a->spec, col_is_addr)) {
+		if (b->n_addrs > a->addr_copy_cap) {
+			ld_addr *n = realloc(a->addr_copy, b->n_addrs * sizeof *n);
+			if (!n)
+				return false;
+			a->addr_copy = n;
+			a->addr_copy_cap = b->n_addrs;
+		}
+		memcpy(a->addr_copy, b->addrs, b->n_addrs * sizeof *a->addr_copy);
+		a->seg_n_addrs = b->n_addrs;
+	}
+	if (b->strs && b->n_strs && spec_uses(&a->spec, col_is_str)) {
+		size_t bytes = 0;
+		for (uint32_t i = 0; i < b->n_strs; i++)
+			bytes += b->strs[i].len;
+		if (b->n_strs > a->str_copy_cap) {
+			ld_str *n = realloc(a->str_copy, b->n_strs * sizeof *n);
+			if (!n)
+				return false;
+			a->str_copy = n;
+			a->str_copy_cap = b->n_strs;
+		}
+		if (bytes + 1 > a->str_bytes_cap) {
+			char *n = realloc(a->str_bytes, bytes + 1);
+			if (!n)
+				return false;
+			a->str_bytes = n;
+			a->str_bytes_cap = bytes + 1;
+		}
+		size_t o = 0;
+		for (uint32_t i = 0; i < b->n_strs; i++) {
+			if (b->strs[i].len)
+				memcpy(a->str_bytes + o, b->strs[i].ptr, b->strs[i].len);
+			a->str_copy[i].ptr = a->str_bytes + o;
+			a->str_copy[i].len = b->strs[i].len;
+			o += b->strs[i].len;
+		}
+		a->seg_n_strs = b->n_strs;
+	}
+	return true;
+}
+
 static int begin_segment(ld_group_acc *a, const ld_block *b)
 {
-	a->seg_addrs = b->addrs;
-	a->seg_strs = b->strs;
-	a->seg_n_addrs = b->n_addrs;
-	a->seg_n_strs = b->n_strs;
+	a->seg_addrs_id = b->addrs;
+	a->seg_strs_id = b->strs;
+	if (!copy_dicts(a, b))
+		return -1;
+	a->seg_addrs = a->addr_copy;
+	a->seg_strs = a->str_copy;
+	a->seg_dict_n_addrs = b->n_addrs;
+	a->seg_dict_n_strs = b->n_strs;
 	snprintf(a->seg_name, sizeof a->seg_name, "%s", b->segment ? b->segment : "");
 	unsigned total = 0;
 	for (unsigned k = 0; k < a->spec.n_cols; k++) {
@@ -567,8 +638,9 @@ static int begin_segment(ld_group_acc *a, const ld_block *b)
 
 static bool same_segment(const ld_group_acc *a, const ld_block *b)
 {
-	return a->seg_valid && a->seg_addrs == b->addrs && a->seg_strs == b->strs &&
-	       a->seg_n_addrs == b->n_addrs && a->seg_n_strs == b->n_strs &&
+	return a->seg_valid && a->seg_addrs_id == (const void *)b->addrs &&
+	       a->seg_strs_id == (const void *)b->strs && a->seg_dict_n_addrs == b->n_addrs &&
+	       a->seg_dict_n_strs == b->n_strs &&
 	       strncmp(a->seg_name, b->segment ? b->segment : "", sizeof a->seg_name) == 0;
 }
 
