@@ -270,7 +270,9 @@ unsigned ld_analyze_port_class(const ld_analyze_config *c, uint8_t proto, uint16
 	if (!have_ports)
 		return LD_PC_OTHER;
 	unsigned t = proto == 17;
-	if (c->port_class[t][sport] == LD_PC_BENIGN && dport >= 1024)
+	/* replies to multicast discovery leave from the service port (UDP 5355, 5353, 1900...)
+	 * toward an ephemeral one; ephemeral source ports themselves say nothing */
+	if (t == 1 && sport < 49152 && c->port_class[1][sport] == LD_PC_BENIGN && dport >= 1024)
 		return LD_PC_BENIGN;
 	return c->port_class[t][dport];
 }

@@ -492,7 +492,9 @@ static void evaluate(ld_engine *e, host *h, int64_t ts, unsigned cls, bool verti
 			best_ratio = r;
 			best = t;
 		}
-		if (!crossing && h->s[t] >= c->threshold[t] - 0.5f) {
+		/* several tiers may cross on one attempt: name the one furthest past its threshold */
+		if (h->s[t] >= c->threshold[t] - 0.5f && (!crossing || r > h->s[ctier] /
+									 c->threshold[ctier])) {
 			crossing = true;
 			ctier = t;
 		}
@@ -693,7 +695,7 @@ void ld_engine_feed_event(ld_engine *e, const ld_event *ev)
 	h->attempts++;
 	e->st.attempts++;
 	fleet_note(e, h, ts, ev->proto, port);
-	unsigned prior_days = habit_note(h, pp_key, ts, h->level == LD_LEVEL_NORMAL);
+	unsigned prior_days = habit_note(h, pp_key, ts, true);
 	if (pp_bloom || (pp_prev && now - pp_prev <= horizon)) {
 		h->retries++;
 		return;

@@ -357,6 +357,18 @@ int eval_run(const ld_estate_opts *opts, const ld_analyze_config *cfg, eval_resu
 					r->patient_zero_top1 = true;
 			}
 		}
+		for (size_t q = 0; q < rep.n; q++) {
+			long t = truth_of(r, rep.s[q].h.name);
+			if ((t >= 0 && r->truth[t].infected) || rep.s[q].h.authorised)
+				continue;
+			if (rep.s[q].h.level == LD_LEVEL_SUSPECT)
+				r->benign_suspects++;
+			if (rep.s[q].h.score > r->benign_max_score) {
+				r->benign_max_score = rep.s[q].h.score;
+				snprintf(r->benign_max_name, sizeof r->benign_max_name, "%.31s",
+					 rep.s[q].h.name);
+			}
+		}
 		/* every chain root must be a patient-zero candidate */
 		for (size_t t = 0; t < r->n_truth; t++) {
 			const ld_truth *tr = &r->truth[t];
@@ -435,6 +447,10 @@ void eval_print(FILE *out, const eval_result *r)
 		     "found %s; DHCP reuse: inheriting desktop %s\n",
 		r->parents_right, r->parents_total, r->patient_zero_top1 ? "yes" : "no",
 		r->patient_zeros_found ? "yes" : "no", r->dhcp_b_clean ? "clean" : "BLAMED");
+	fprintf(out, "logdrop benign margin: %u benign hosts reached suspect; highest benign score "
+		     "%.1f (%s; alert at 100)\n",
+		r->benign_suspects, (double)r->benign_max_score,
+		r->benign_max_name[0] ? r->benign_max_name : "-");
 	for (int d = 0; d < EVAL_DET; d++) {
 		if (!r->fp_hosts[d])
 			continue;

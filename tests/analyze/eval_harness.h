@@ -40,6 +40,9 @@ typedef struct eval_result {
 	uint32_t parents_right, parents_total;
 	bool patient_zero_top1, patient_zeros_found;
 	bool dhcp_b_clean;
+	uint32_t benign_suspects;    /* benign hosts that reached suspect (dashboard only) */
+	float benign_max_score;      /* closest benign host to an alert (100 = threshold) */
+	char benign_max_name[32];
 	uint32_t desktops;
 	double days;
 	uint64_t records;
