@@ -54,7 +54,7 @@ expect_eq "$(tr -d '[:space:]' <"$work/out")" "$((40 + 144))" "445 drops from th
 expect_rc 0 "query host" "$bin" query --data "$data" --count --where 'host 10.10.2.5'
 expect_eq "$(tr -d '[:space:]' <"$work/out")" "144" "records touching the file server"
 expect_rc 0 "query time range" "$bin" query --data "$data" --count --from 2026-11-02T09:00:00Z --to 2026-11-02T09:01:00Z --where 'proto = tcp'
-expect_eq "$(tr -d '[:space:]' <"$work/out")" "80" "tcp drops in the worm minute"
+expect_eq "$(tr -d '[:space:]' <"$work/out")" "81" "tcp drops in the worm minute (80 worm probes + the 09:00:07 mapped-drive retry)"
 expect_rc 2 "query with a bad --where" "$bin" query --data "$data" --count --where 'dport = = 445'
 expect_rc 0 "query json" "$bin" query --data "$data" --where 'src = 10.10.1.50 and dport = 3389' --format json
 expect_eq "$(wc -l <"$work/out" | tr -d ' ')" "40" "json lines for the worm's 3389 probes"
