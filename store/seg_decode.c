@@ -34,7 +34,8 @@ int ld_decoder_init(ld_decoder *d)
 	d->dport = malloc(n * sizeof(uint16_t));
 	d->proto = malloc(n * 6);
 	d->raw = malloc(n * sizeof(ld_str));
-	if (!d->dctx || !d->ts || !d->src || !d->dst || !d->len || !d->rule || !d->reporter ||
+	d->sport_eq = malloc(n);
+	if (!d->sport_eq || !d->dctx || !d->ts || !d->src || !d->dst || !d->len || !d->rule || !d->reporter ||
 	    !d->vif || !d->sport || !d->dport || !d->proto || !d->raw) {
 		ld_decoder_free(d);
 		return -1;
@@ -61,6 +62,7 @@ void ld_decoder_free(ld_decoder *d)
 	free(d->dport);
 	free(d->proto);
 	free(d->raw);
+	free(d->sport_eq);
 	free(d->pred);
 	ld_buf_free(&d->tmp);
 	ld_buf_free(&d->raw_bytes);
@@ -439,11 +441,34 @@ static int dec_raw(ld_decoder *d, ld_buf *c, uint32_t n)
 	return 0;
 }
 
-/* Column bit -> the columns it needs decoded first. */
-static uint32_t with_deps(uint32_t cols)
+static int dec_sport_skip(ld_decoder *d, const ld_buf *c, uint32_t n)
+{
+	uint32_t m = 0;
+	for (uint32_t k = 0; k < n; k++)
+		m += !d->sport_eq[k];
+	if (c->len != 2 + 2 * (size_t)m || c->p[0] != LD_ENC_PLANES_SKIP || c->p[1] != 2)
+		return -1;
+	const uint8_t *hi = c->p + 2, *lo = hi + m;
+	for (uint32_t k = 0; k < n; k++)
+		d->sport[k] = d->sport_eq[k] ? d->dport[k] : (uint16_t)(*hi++ << 8 | *lo++);
+	return 0;
+}
+
+/* Column bits -> the column slots to decode, dependencies included. */
+static uint32_t with_deps(const ld_seg_block *b, uint32_t cols)
 {
 	if (cols & (LD_COL_RULE | LD_COL_REPORTER | LD_COL_VIF))
 		cols |= LD_COL_SRC | LD_COL_DST | LD_COL_DIR;
+	if (b->cols[5].enc == LD_ENC_SHAPE) {
+		uint32_t carried = LD_COL_SPORT | LD_COL_PROTO;
+		for (unsigned c = 0; c < LD_SEG_NCOLS; c++)
+			if (b->cols[c].enc == LD_ENC_IN_SHAPE)
+				carried |= 1u << c;
+		if (cols & carried)
+			cols |= LD_COL_PROTO;
+		if (cols & LD_COL_SPORT)
+			cols |= LD_COL_DPORT;
+	}
 	return cols;
 }
 
@@ -452,7 +477,7 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 {
 	const ld_seg_block *b = &s->blocks[bi];
 	uint32_t n = b->rows;
-	uint32_t need = with_deps(columns);
+	uint32_t need = with_deps(b, columns);
 	memset(out, 0, sizeof(*out));
 	if (need & (LD_COL_RULE | LD_COL_REPORTER | LD_COL_VIF) && s->hdr.n_addrs > d->pred_cap) {
 		free(d->pred);
@@ -466,12 +491,20 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 		d->gen = 0;
 	}
 	/* decode order matters: src, dst and dir before the predicted string columns */
-	static const unsigned order[LD_SEG_NCOLS] = {0, 1, 2, 3, 4, 5, 6, 7, 11, 12, 13, 14, 8, 9, 10, 15};
+	static const unsigned order[LD_SEG_NCOLS] = {0, 1, 2, 5, 4, 3, 6, 7, 11, 12, 13, 14, 8, 9, 10, 15};
+	bool shaped = false, shape_len = false;
 	for (unsigned oi = 0; oi < LD_SEG_NCOLS; oi++) {
 		unsigned c = order[oi];
 		if (!(need & (1u << c)))
 			continue;
 		const ld_seg_col *col = &b->cols[c];
+		if (col->enc == LD_ENC_IN_SHAPE) {
+			if (!shaped || (c == 12 && !shape_len)) {
+				ld_err_set(err, "block %u: column %u refers to missing shapes", bi, c);
+				return -1;
+			}
+			continue;
+		}
 		if (col->csize == 0) {
 			if (c == 15) { /* raw not kept in this segment */
 				for (uint32_t k = 0; k < n; k++)
@@ -493,9 +526,19 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 		case 0: rc = dec_ts(buf, d->ts, n); break;
 		case 1: rc = dec_ids(buf, d->src, n, s->hdr.n_addrs); break;
 		case 2: rc = dec_ids(buf, d->dst, n, s->hdr.n_addrs); break;
-		case 3: rc = dec_ports(buf, d->sport, n); break;
+		case 3:
+			rc = col->enc == LD_ENC_PLANES_SKIP ? (shaped ? dec_sport_skip(d, buf, n) : -1)
+							     : dec_ports(buf, d->sport, n);
+			break;
 		case 4: rc = dec_ports(buf, d->dport, n); break;
-		case 5: rc = dec_raw8(buf, d->proto, n); break;
+		case 5:
+			if (col->enc == LD_ENC_SHAPE) {
+				rc = ld_shape_decode(d, buf, n, s->hdr.n_strs, &shape_len);
+				shaped = rc == 0;
+			} else {
+				rc = dec_raw8(buf, d->proto, n);
+			}
+			break;
 		case 6: rc = dec_raw8(buf, d->action, n); break;
 		case 7: rc = dec_raw8(buf, d->dir, n); break;
 		case 8: rc = dec_predict(d, buf, d->rule, n, s->hdr.n_strs); break;

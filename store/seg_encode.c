@@ -17,7 +17,7 @@ int ld_seg_encoder_init(ld_seg_encoder *e, int level)
 	e->cctx = ZSTD_createCCtx();
 	e->level = level;
 	e->col_u32 = malloc(LD_SEG_BLOCK_ROWS * sizeof(uint32_t));
-	if (!e->cctx || !e->col_u32) {
+	if (!e->cctx || !e->col_u32 || ld_shape_enc_init(&e->shape) != 0) {
 		ld_seg_encoder_free(e);
 		return -1;
 	}
@@ -36,6 +36,7 @@ void ld_seg_encoder_free(ld_seg_encoder *e)
 	free(e->seg_str_ids);
 	free(e->pred);
 	free(e->col_u32);
+	ld_shape_enc_free(&e->shape);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -124,27 +125,47 @@ static int build_dicts(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *i
 
 /* --- columns ------------------------------------------------------------------------------ */
 
-/* Compresses e->col into the file and fills the column reference. */
-static int put_column(ld_seg_encoder *e, ld_seg_col *c, uint8_t enc, ld_err *err)
+/* Compresses e->col into the file and fills the column reference.  Encoded columns are close to
+ * their entropy after the transforms above, where zstd level 1 measured as small as level 3 and
+ * faster; the configured level applies to raw lines, which are text.  `part` > 0 cuts the input
+ * into frames of that many bytes (after a `head`-byte header that rides with the first frame):
+ * byte planes get one zstd frame each, so each gets its own entropy table instead of one table
+ * for a mixture of planes.  The decoder inflates concatenated frames in one call. */
+static int put_column_parts(ld_seg_encoder *e, ld_seg_col *c, uint8_t enc, size_t head, size_t part,
+			    ld_err *err)
 {
-	size_t bound = ZSTD_compressBound(e->col.len);
+	size_t bound = ZSTD_compressBound(e->col.len) + 64 * (part ? e->col.len / part + 1 : 1);
 	if (ld_buf_reserve(&e->file, bound) != 0) {
 		ld_err_set(err, "out of memory");
 		return -1;
 	}
-	size_t z = ZSTD_compressCCtx(e->cctx, e->file.p + e->file.len, bound, e->col.p, e->col.len,
-				     e->level);
-	if (ZSTD_isError(z)) {
-		ld_err_set(err, "zstd: %s", ZSTD_getErrorName(z));
-		return -1;
+	size_t start = e->file.len, in = 0;
+	while (in < e->col.len || in == 0) {
+		size_t chunk = part ? (in == 0 ? head + part : part) : e->col.len;
+		if (chunk > e->col.len - in)
+			chunk = e->col.len - in;
+		size_t z = ZSTD_compressCCtx(e->cctx, e->file.p + e->file.len, bound - (e->file.len - start),
+					     e->col.p + in, chunk, enc == LD_ENC_BYTES ? e->level : 1);
+		if (ZSTD_isError(z)) {
+			ld_err_set(err, "zstd: %s", ZSTD_getErrorName(z));
+			return -1;
+		}
+		e->file.len += z;
+		in += chunk;
+		if (chunk == 0)
+			break;
 	}
-	c->off = e->file.len;
-	c->csize = (uint32_t)z;
+	c->off = start;
+	c->csize = (uint32_t)(e->file.len - start);
 	c->usize = (uint32_t)e->col.len;
-	c->crc = ld_crc32c(0, e->file.p + e->file.len, z);
+	c->crc = ld_crc32c(0, e->file.p + start, c->csize);
 	c->enc = enc;
-	e->file.len += z;
 	return 0;
+}
+
+static int put_column(ld_seg_encoder *e, ld_seg_col *c, uint8_t enc, ld_err *err)
+{
+	return put_column_parts(e, c, enc, 0, 0, err);
 }
 
 static int col_reset(ld_seg_encoder *e, size_t bytes)
@@ -311,36 +332,81 @@ static int encode_block(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *
 #define PUT(col, enc)                                                                            \
 	if (put_column(e, &b->cols[col], enc, err) != 0)                                         \
 		return -1;
+#define PUT_PLANES(col, enc, plane)                                                              \
+	if (put_column_parts(e, &b->cols[col], enc, 2, plane, err) != 0)                         \
+		return -1;
 	enc_ts(e, rs->ts, idx, n);
 	PUT(0, LD_ENC_TS_DELTA);
 	enc_planes32(e, ids->src, n, b->src_max);
-	PUT(1, LD_ENC_PLANES);
+	PUT_PLANES(1, LD_ENC_PLANES, n);
 	enc_planes32(e, ids->dst, n, b->dst_max);
-	PUT(2, LD_ENC_PLANES);
-	enc_planes16(e, rs->sport, idx, n);
-	PUT(3, LD_ENC_PLANES);
-	enc_planes16(e, rs->dport, idx, n);
-	PUT(4, LD_ENC_PLANES);
-	enc_raw8(e, rs->proto, idx, n);
-	PUT(5, LD_ENC_RAW8);
-	enc_raw8(e, rs->action, idx, n);
-	PUT(6, LD_ENC_RAW8);
-	enc_raw8(e, rs->dir, idx, n);
-	PUT(7, LD_ENC_RAW8);
-	enc_predict(e, ids->rule, ids->src, ids->dst, ids->dir, n);
-	PUT(8, LD_ENC_PREDICT);
+	PUT_PLANES(2, LD_ENC_PLANES, n);
+	/* row shapes: with len in the tuple when that stays under the limit, else without */
+	int shaped = 1;
+	bool with_len = true;
+	for (int attempt = 0; attempt < 2 && shaped == 1; attempt++) {
+		with_len = attempt == 0;
+		for (uint32_t k = 0; k < n; k++)
+			ld_shape_key(&e->shape.keys[k], rs, idx[k], ids->rule[k], with_len);
+		shaped = ld_shape_encode(&e->shape, n, with_len, &e->col);
+		if (shaped < 0)
+			goto oom;
+	}
+	if (shaped == 0) {
+		PUT(5, LD_ENC_SHAPE);
+		static const unsigned members[] = {4, 6, 7, 8, 11, 13, 14};
+		for (unsigned m = 0; m < sizeof(members) / sizeof(members[0]); m++)
+			b->cols[members[m]].enc = LD_ENC_IN_SHAPE;
+		if (with_len) {
+			b->cols[12].enc = LD_ENC_IN_SHAPE;
+		} else {
+			enc_len(e, rs->len, idx, n);
+			PUT(12, LD_ENC_VARINT);
+		}
+		/* sport planes for the rows whose sport differs from dport */
+		uint8_t *p = e->col.p;
+		*p++ = LD_ENC_PLANES_SKIP;
+		*p++ = 2;
+		uint32_t m = 0;
+		for (uint32_t k = 0; k < n; k++)
+			if (rs->sport[idx[k]] != rs->dport[idx[k]])
+				m++;
+		uint8_t *hi = p, *lo = p + m;
+		for (uint32_t k = 0; k < n; k++) {
+			uint16_t x = rs->sport[idx[k]];
+			if (x != rs->dport[idx[k]]) {
+				*hi++ = (uint8_t)(x >> 8);
+				*lo++ = (uint8_t)x;
+			}
+		}
+		e->col.len = 2 + 2 * (size_t)m;
+		PUT_PLANES(3, LD_ENC_PLANES_SKIP, m ? m : 1);
+	} else {
+		enc_planes16(e, rs->sport, idx, n);
+		PUT_PLANES(3, LD_ENC_PLANES, n);
+		enc_planes16(e, rs->dport, idx, n);
+		PUT_PLANES(4, LD_ENC_PLANES, n);
+		enc_raw8(e, rs->proto, idx, n);
+		PUT(5, LD_ENC_RAW8);
+		enc_raw8(e, rs->action, idx, n);
+		PUT(6, LD_ENC_RAW8);
+		enc_raw8(e, rs->dir, idx, n);
+		PUT(7, LD_ENC_RAW8);
+		enc_predict(e, ids->rule, ids->src, ids->dst, ids->dir, n);
+		PUT(8, LD_ENC_PREDICT);
+		enc_raw8(e, rs->flags, idx, n);
+		PUT(11, LD_ENC_RAW8);
+		enc_len(e, rs->len, idx, n);
+		PUT(12, LD_ENC_VARINT);
+		enc_raw8(e, rs->format, idx, n);
+		PUT(13, LD_ENC_RAW8);
+		enc_raw8(e, rs->present, idx, n);
+		PUT(14, LD_ENC_RAW8);
+	}
 	enc_predict(e, ids->reporter, ids->src, ids->dst, ids->dir, n);
 	PUT(9, LD_ENC_PREDICT);
 	enc_predict(e, ids->vif, ids->src, ids->dst, ids->dir, n);
 	PUT(10, LD_ENC_PREDICT);
-	enc_raw8(e, rs->flags, idx, n);
-	PUT(11, LD_ENC_RAW8);
-	enc_len(e, rs->len, idx, n);
-	PUT(12, LD_ENC_VARINT);
-	enc_raw8(e, rs->format, idx, n);
-	PUT(13, LD_ENC_RAW8);
-	enc_raw8(e, rs->present, idx, n);
-	PUT(14, LD_ENC_RAW8);
 	if (rs->keep_raw) {
 		size_t total = 0;
 		for (uint32_t k = 0; k < n; k++)
@@ -361,6 +427,7 @@ static int encode_block(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *
 		PUT(15, LD_ENC_BYTES);
 	}
 #undef PUT
+#undef PUT_PLANES
 	return 0;
 oom:
 	ld_err_set(err, "out of memory");

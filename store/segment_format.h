@@ -59,6 +59,12 @@
  *     rule, reporter, vif   varint of (0 when equal to the last id seen for the row's endpoint
  *               — src for OUT rows, dst otherwise —, else id + 1): these strings follow the VM
  *     proto, action, dir, flags, format, present   raw bytes (zstd takes the runs)
+ *     row shapes (preferred): proto, action, dir, flags, format, present, dport, rule and
+ *               usually len are close to functions of each other in drop logs; a block stores
+ *               its distinct tuples once (16 bytes each, most frequent first) and one varint
+ *               rank per row, in the proto slot; the member slots say LD_ENC_IN_SHAPE.  A flag
+ *               in the tuple marks sport == dport (137->137), and the sport planes skip those
+ *               rows.  Blocks with more than 4096 distinct tuples use the per-column encodings.
  *     raw       varint lengths then the bytes
  */
 #ifndef LD_SEGMENT_FORMAT_H
@@ -75,7 +81,7 @@
 #define LD_SEG_FLAG_RAW 1u
 #define LD_SEG_ADDR_BITS 4096u /* per-block address bitmap: bit (id % 4096) */
 #define LD_SEG_PORT_BITS 1024u /* per-block dport bitmap: bit (port % 1024) */
-#define LD_SEG_MAX_ROWS (1u << 30)
+#define LD_SEG_MAX_ROWS (1u << 28)
 
 #define LD_JNL_MAGIC "LDJRNL01"
 #define LD_JNL_FRAME_MAGIC 0x464a444cu /* "LDJF" */
@@ -89,6 +95,9 @@ enum ld_seg_enc {
 	LD_ENC_RAW8 = 4,
 	LD_ENC_PREDICT = 5,
 	LD_ENC_BYTES = 6,
+	LD_ENC_SHAPE = 7,    /* in the proto slot: the block's row shapes (see below) */
+	LD_ENC_IN_SHAPE = 8, /* column carried by the shape column, no bytes of its own */
+	LD_ENC_PLANES_SKIP = 9, /* sport planes without the rows whose shape says sport == dport */
 };
 
 typedef struct ld_seg_header {

@@ -120,6 +120,26 @@ void ld_rowset_get(const ld_rowset *rs, size_t i, ld_record *out);
 
 /* --- segment encoding --------------------------------------------------------------------- */
 
+/* One row's small columns as a 16-byte key (see seg_shape.c); rule's top bit = sport == dport. */
+typedef struct ld_shape {
+	uint8_t proto, action, dir, flags, format, present;
+	uint16_t dport;
+	uint32_t len;
+	uint32_t rule;
+} ld_shape;
+static_assert(sizeof(ld_shape) == 16, "shape key is 16 bytes");
+
+typedef struct ld_shape_enc {
+	uint32_t *slots, *count, *rank, *order, *row;
+	ld_shape *tab, *keys; /* keys: one per row of the block being encoded */
+} ld_shape_enc;
+
+int ld_shape_enc_init(ld_shape_enc *s);
+void ld_shape_enc_free(ld_shape_enc *s);
+void ld_shape_key(ld_shape *k, const ld_rowset *rs, uint32_t i, uint32_t rule_id, bool with_len);
+/* Encodes s->keys[0..n) into out; 1 when the block has too many distinct shapes, -1 on OOM. */
+int ld_shape_encode(ld_shape_enc *s, uint32_t n, bool with_len, ld_buf *out);
+
 typedef struct ld_seg_encoder {
 	ZSTD_CCtx *cctx;
 	int level;
@@ -130,6 +150,7 @@ typedef struct ld_seg_encoder {
 	uint64_t *pred; /* predictor slots: generation << 32 | string id */
 	uint32_t pred_cap, pred_gen;
 	uint32_t *col_u32;
+	ld_shape_enc shape;
 } ld_seg_encoder;
 
 typedef struct ld_seg_result {
@@ -168,6 +189,7 @@ typedef struct ld_decoder {
 	uint16_t *sport, *dport;
 	uint8_t *proto, *action, *dir, *flags, *format, *present;
 	ld_str *raw;
+	uint8_t *sport_eq;
 	ld_buf tmp, raw_bytes;
 	uint64_t *pred;
 	uint32_t pred_cap, gen;
@@ -175,6 +197,9 @@ typedef struct ld_decoder {
 
 int ld_decoder_init(ld_decoder *d);
 void ld_decoder_free(ld_decoder *d);
+/* Fills proto, action, dir, flags, format, present, dport, rule, sport_eq (and len when the
+ * shapes carry it) from a shape column; -1 when it does not decode. */
+int ld_shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_strs, bool *has_len);
 /* Validates header, footer, block index and dictionaries of a segment image. */
 int ld_seg_open_mem(ld_seg *s, const uint8_t *p, size_t n, ld_decoder *d, ld_err *err);
 int ld_seg_open_file(ld_seg *s, const char *path, ld_decoder *d, ld_err *err);

@@ -1,0 +1,166 @@
+/* seg_shape.c — the "row shape" encoding of a block's small, correlated columns.
+ *
+ * proto, action, dir, tcp flags, format, presence bits, dport, rule (and usually len) are close
+ * to functions of one another in drop logs: a NetBIOS broadcast is always UDP 137, 78 bytes,
+ * rule 1027; a blocked SMB attempt is TCP SYN to 445 with 52 or 66 bytes.  Instead of paying
+ * for each column, a block keeps a table of its distinct tuples ("shapes"), most frequent first,
+ * and one varint per row.  Rows whose source port equals the destination port (137->137,
+ * 5353->5353) say so in the shape, and the sport column skips them.  A block with too many
+ * distinct shapes falls back to per-column encodings. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+#define SHAPE_MAX 4096u
+#define SHAPE_SLOTS 8192u
+#define SPORT_EQ 0x80000000u
+
+static uint32_t shape_hash(const ld_shape *k)
+{
+	uint64_t a, b;
+	memcpy(&a, k, 8);
+	memcpy(&b, (const uint8_t *)k + 8, 8);
+	uint64_t h = (a * 0x9E3779B97F4A7C15ull) ^ (b * 0xC2B2AE3D27D4EB4Full);
+	return (uint32_t)(h >> 40);
+}
+
+int ld_shape_enc_init(ld_shape_enc *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->slots = malloc(SHAPE_SLOTS * sizeof(uint32_t));
+	s->tab = malloc(SHAPE_MAX * sizeof(ld_shape));
+	s->count = malloc(SHAPE_MAX * sizeof(uint32_t));
+	s->rank = malloc(SHAPE_MAX * sizeof(uint32_t));
+	s->order = malloc(SHAPE_MAX * sizeof(uint32_t));
+	s->row = malloc(LD_SEG_BLOCK_ROWS * sizeof(uint32_t));
+	s->keys = malloc(LD_SEG_BLOCK_ROWS * sizeof(ld_shape));
+	if (!s->slots || !s->tab || !s->count || !s->rank || !s->order || !s->row || !s->keys) {
+		ld_shape_enc_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+void ld_shape_enc_free(ld_shape_enc *s)
+{
+	free(s->slots);
+	free(s->tab);
+	free(s->count);
+	free(s->rank);
+	free(s->order);
+	free(s->row);
+	free(s->keys);
+	memset(s, 0, sizeof(*s));
+}
+
+void ld_shape_key(ld_shape *k, const ld_rowset *rs, uint32_t i, uint32_t rule_id, bool with_len)
+{
+	k->proto = rs->proto[i];
+	k->action = rs->action[i];
+	k->dir = rs->dir[i];
+	k->flags = rs->flags[i];
+	k->format = rs->format[i];
+	k->present = rs->present[i];
+	k->dport = rs->dport[i];
+	k->len = with_len ? rs->len[i] : 0;
+	k->rule = rule_id | (rs->sport[i] == rs->dport[i] ? SPORT_EQ : 0);
+}
+
+static __thread const uint32_t *cmp_count;
+
+static int cmp_freq(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	if (cmp_count[x] != cmp_count[y])
+		return cmp_count[x] > cmp_count[y] ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+int ld_shape_encode(ld_shape_enc *s, uint32_t n, bool with_len, ld_buf *out)
+{
+	memset(s->slots, 0, SHAPE_SLOTS * sizeof(uint32_t));
+	uint32_t ns = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		const ld_shape *key = &s->keys[k];
+		uint32_t h = shape_hash(key) & (SHAPE_SLOTS - 1);
+		for (;;) {
+			uint32_t v = s->slots[h];
+			if (!v) {
+				if (ns == SHAPE_MAX)
+					return 1;
+				s->tab[ns] = *key;
+				s->count[ns] = 0;
+				s->slots[h] = ++ns;
+				v = ns;
+			} else if (memcmp(&s->tab[v - 1], key, sizeof(*key)) != 0) {
+				h = (h + 1) & (SHAPE_SLOTS - 1);
+				continue;
+			}
+			s->row[k] = v - 1;
+			s->count[v - 1]++;
+			break;
+		}
+	}
+	for (uint32_t i = 0; i < ns; i++)
+		s->order[i] = i;
+	cmp_count = s->count;
+	qsort(s->order, ns, sizeof(uint32_t), cmp_freq);
+	for (uint32_t r = 0; r < ns; r++)
+		s->rank[s->order[r]] = r;
+	out->len = 0;
+	if (ld_buf_reserve(out, 16 + (size_t)ns * sizeof(ld_shape) + (size_t)n * 2) != 0)
+		return -1;
+	uint8_t *p = out->p;
+	*p++ = LD_ENC_SHAPE;
+	*p++ = with_len;
+	p = ld_put_varint(p, ns);
+	for (uint32_t r = 0; r < ns; r++) {
+		memcpy(p, &s->tab[s->order[r]], sizeof(ld_shape));
+		p += sizeof(ld_shape);
+	}
+	for (uint32_t k = 0; k < n; k++)
+		p = ld_put_varint(p, s->rank[s->row[k]]);
+	out->len = (size_t)(p - out->p);
+	return 0;
+}
+
+int ld_shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_strs, bool *has_len)
+{
+	const uint8_t *p = c->p, *end = c->p + c->len;
+	uint64_t ns;
+	if (c->len < 3 || p[0] != LD_ENC_SHAPE || p[1] > 1)
+		return -1;
+	*has_len = p[1];
+	p += 2;
+	if (!ld_get_varint(&p, end, &ns) || ns == 0 || ns > SHAPE_MAX ||
+	    (uint64_t)(end - p) < ns * sizeof(ld_shape))
+		return -1;
+	const uint8_t *table = p;
+	p += ns * sizeof(ld_shape);
+	for (uint64_t i = 0; i < ns; i++) {
+		ld_shape s;
+		memcpy(&s, table + i * sizeof(ld_shape), sizeof(s));
+		if ((s.rule & ~SPORT_EQ) >= n_strs)
+			return -1;
+	}
+	for (uint32_t k = 0; k < n; k++) {
+		uint64_t r;
+		if (!ld_get_varint(&p, end, &r) || r >= ns)
+			return -1;
+		ld_shape s;
+		memcpy(&s, table + r * sizeof(ld_shape), sizeof(s));
+		d->proto[k] = s.proto;
+		d->action[k] = s.action;
+		d->dir[k] = s.dir;
+		d->flags[k] = s.flags;
+		d->format[k] = s.format;
+		d->present[k] = s.present;
+		d->dport[k] = s.dport;
+		if (*has_len)
+			d->len[k] = s.len;
+		d->rule[k] = s.rule & ~SPORT_EQ;
+		d->sport_eq[k] = (s.rule & SPORT_EQ) != 0;
+	}
+	return p == end ? 0 : -1;
+}
