@@ -248,7 +248,7 @@ static void on_damage(void *ctx, const char *segment, const char *why)
 {
 	qctx *q = ctx;
 	q->damaged++;
-	ld_log_warn("query: damaged segment %s skipped: %s", segment, why);
+	ld_log_warn("query: damaged segment %s: %s (its remaining rows are left out)", segment, why);
 }
 
 /* --- output helpers ---------------------------------------------------------------------------- */
@@ -771,8 +771,7 @@ int cmd_query(int argc, char **argv)
 		rc = cli_runtime_error("query", "%s", err.msg);
 		goto out;
 	}
-	if (q.damaged && stats.segments_damaged >= stats.segments_total && stats.journal_rows == 0 &&
-	    stats.segments_total > 0) {
+	if (q.damaged && stats.rows_scanned == 0 && stats.journal_rows == 0) {
 		rc = cli_runtime_error("query", "no segment of %s could be read", data);
 		goto out;
 	}

@@ -18,6 +18,7 @@
 #include "query_internal.h"
 
 #define DENSE_MAX_BITS 18
+#define PDENSE_MAX_WORDS ((size_t)1 << 21) /* 16 MiB of pair bits */
 #define EMPTY64 UINT64_MAX
 
 static uint64_t mix64(uint64_t x)
@@ -181,6 +182,13 @@ struct ld_group_acc {
 	size_t n_local, cap_local;
 	set64 lpairs; /* (local index << 32 | distinct code) */
 	uint64_t last_pair;
+	/* Dense distinct pairs: with a small key space and a small distinct domain (src x dst of
+	 * one segment's dictionary), a bitmap of key rows, each pdom64 bits wide, replaces the
+	 * hash set: one bit set per row, no probing. */
+	bool pdense;
+	uint32_t pdom, pdom64;
+	uint64_t *pbits;
+	size_t pbits_words;
 	/* result */
 	ld_group_row *rows;
 };
@@ -303,6 +311,7 @@ void ld_group_acc_free(ld_group_acc *a)
 	free(a->dense_counts);
 	free(a->touched);
 	free(a->addr_copy);
+	free(a->pbits);
 	free(a->str_copy);
 	free(a->str_bytes);
 	set64_free(&a->lmap);
@@ -506,6 +515,26 @@ static int flush_segment(ld_group_acc *a)
 		if (a->dense)
 			a->dense_counts[lkey] = 0;
 	}
+	if (a->spec.distinct_col >= 0 && a->pdense) {
+		uint32_t words = a->pdom64 / 64;
+		for (size_t i = 0; i < n_local; i++) {
+			uint64_t *row = a->pbits + (size_t)a->touched[i] * words;
+			for (uint32_t w = 0; w < words; w++) {
+				uint64_t bits = row[w];
+				while (bits) {
+					uint32_t code = w * 64 + (uint32_t)__builtin_ctzll(bits);
+					bits &= bits - 1;
+					uint8_t v[16];
+					distinct_value(a, code, v);
+					if (!pair_add(a, gmap[i], v)) {
+						free(gmap);
+						return -1;
+					}
+				}
+				row[w] = 0;
+			}
+		}
+	}
 	if (a->spec.distinct_col >= 0 && a->lpairs.n) {
 		/* In dense mode the local index in a pair is the dense code: map it via a second
 		 * pass over touched codes (dense_counts is reused as code -> local index + 1). */
@@ -626,6 +655,29 @@ static int begin_segment(ld_group_acc *a, const ld_block *b)
 		return -2;
 	a->total_bits = total;
 	a->dense = total <= DENSE_MAX_BITS;
+	a->pdense = false;
+	int dc = a->spec.distinct_col;
+	if (a->dense && dc >= 0) {
+		unsigned c = (unsigned)dc;
+		uint32_t dom = col_is_addr(c) ? b->n_addrs : col_is_str(c) ? b->n_strs :
+			       c == LD_QCOL_LEN ? 0 : (uint32_t)1 << col_value_bits(c);
+		uint32_t dom64 = (dom + 63) & ~63u;
+		size_t words = ((size_t)1 << total) * (dom64 / 64);
+		if (dom && words <= PDENSE_MAX_WORDS) {
+			if (words > a->pbits_words) {
+				free(a->pbits);
+				a->pbits = calloc(words, sizeof *a->pbits);
+				if (!a->pbits) {
+					a->pbits_words = 0;
+					return -1;
+				}
+				a->pbits_words = words;
+			}
+			a->pdense = true;
+			a->pdom = dom;
+			a->pdom64 = dom64;
+		}
+	}
 	if (a->dense && !a->dense_counts) {
 		a->dense_counts = calloc((size_t)1 << DENSE_MAX_BITS, sizeof *a->dense_counts);
 		a->touched = malloc(((size_t)1 << DENSE_MAX_BITS) * sizeof *a->touched);
@@ -680,6 +732,68 @@ static bool local_put(ld_group_acc *a, uint64_t lkey, uint32_t *li)
 	return true;
 }
 
+/* Typed views of one column's codes, so the hot loops index arrays without a switch. */
+typedef struct codes {
+	const uint32_t *u32;
+	const uint16_t *u16;
+	const uint8_t *u8;
+	uint32_t lim; /* codes >= lim (ids beyond the dictionary) are skipped */
+} codes;
+
+static codes codes_of(const ld_block *b, unsigned c)
+{
+	codes k = {col_ids(b, c), NULL, NULL, UINT32_MAX};
+	if (c == LD_QCOL_SPORT)
+		k.u16 = b->sport;
+	else if (c == LD_QCOL_DPORT)
+		k.u16 = b->dport;
+	else if (!k.u32)
+		k.u8 = col_u8(b, c);
+	if (col_is_addr(c))
+		k.lim = b->n_addrs;
+	else if (col_is_str(c))
+		k.lim = b->n_strs;
+	return k;
+}
+
+#define CODE(k, i) ((k).u32 ? (k).u32[i] : (k).u16 ? (uint32_t)(k).u16[i] : (uint32_t)(k).u8[i])
+
+/* One group column in the dense key space; distinct (if any) in the pair bitmap. */
+static void add_dense(ld_group_acc *a, const ld_block *b, const uint32_t *sel, uint32_t nsel)
+{
+	codes kc = codes_of(b, a->spec.cols[0]);
+	uint64_t *cnt = a->dense_counts;
+	uint32_t *touched = a->touched;
+	size_t nt = a->n_touched;
+	if (a->spec.distinct_col < 0) {
+		for (uint32_t s = 0; s < nsel; s++) {
+			uint32_t k = CODE(kc, sel[s]);
+			if (k >= kc.lim)
+				continue;
+			if (cnt[k]++ == 0)
+				touched[nt++] = k;
+		}
+	} else {
+		codes dcodes = codes_of(b, (unsigned)a->spec.distinct_col);
+		uint32_t dlim = dcodes.lim < a->pdom ? dcodes.lim : a->pdom;
+		uint64_t *bits = a->pbits;
+		size_t row = a->pdom64;
+		for (uint32_t s = 0; s < nsel; s++) {
+			uint32_t i = sel[s];
+			uint32_t k = CODE(kc, i), d = CODE(dcodes, i);
+			if (k >= kc.lim)
+				continue;
+			if (cnt[k]++ == 0)
+				touched[nt++] = k;
+			if (d < dlim) {
+				size_t bit = (size_t)k * row + d;
+				bits[bit >> 6] |= UINT64_C(1) << (bit & 63);
+			}
+		}
+	}
+	a->n_touched = nt;
+}
+
 int ld_group_acc_add(ld_group_acc *a, const ld_block *b, const uint32_t *sel, uint32_t nsel, ld_err *err)
 {
 	if (nsel == 0)
@@ -713,7 +827,11 @@ int ld_group_acc_add(ld_group_acc *a, const ld_block *b, const uint32_t *sel, ui
 		return -1;
 	}
 	unsigned nc = a->spec.n_cols;
-	/* Fast path: one dictionary-coded column (e.g. src), optionally distinct over another. */
+	if (nc == 1 && a->dense && (dc < 0 || a->pdense)) {
+		add_dense(a, b, sel, nsel);
+		return 0;
+	}
+	/* One dictionary-coded column (e.g. src), optionally distinct over another. */
 	const uint32_t *ids0 = nc == 1 ? col_ids(b, a->spec.cols[0]) : NULL;
 	uint32_t lim0 = col_is_addr(a->spec.cols[0]) ? b->n_addrs : col_is_str(a->spec.cols[0]) ? b->n_strs : UINT32_MAX;
 	for (uint32_t s = 0; s < nsel; s++) {
