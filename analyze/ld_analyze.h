@@ -43,6 +43,17 @@ typedef struct ld_event {
 	uint32_t vif; /* NSX filter hash as a number (8 hex digits), 0 = none */
 } ld_event;
 
+/* The column path: addresses interned once (ld_engine_addr_id, e.g. per store block dictionary
+ * entry) and rows fed as compact events.  ld_engine_feed_event() is exactly intern + this. */
+typedef struct ld_cevent {
+	int64_t ts_ns;
+	uint32_t src, dst; /* ld_engine_addr_id() */
+	uint16_t sport, dport;
+	uint8_t proto, action, dir, tcp_flags;
+	uint32_t vif;
+	uint8_t present;
+} ld_cevent;
+
 /* "7396c504" -> 0x7396c504; decimal NSX-V ids are hashed into the same space; 0 when empty. */
 uint32_t ld_vif_code(ld_str vif);
 void ld_event_from_record(ld_event *ev, const ld_record *r);
@@ -71,6 +82,10 @@ void ld_engine_set_alert_fn(ld_engine *e, ld_alert_fn fn, void *ctx);
 const ld_analyze_config *ld_engine_config(const ld_engine *e);
 void ld_engine_feed(ld_engine *e, const ld_record *r);
 void ld_engine_feed_event(ld_engine *e, const ld_event *ev);
+/* UINT32_MAX when out of memory. */
+uint32_t ld_engine_addr_id(ld_engine *e, const ld_addr *a);
+const ld_addr *ld_engine_addr(const ld_engine *e, uint32_t id);
+void ld_engine_feed_compact(ld_engine *e, const ld_cevent *ev);
 
 #define LD_TOP_PORTS 5
 #define LD_REASON_MAX 6

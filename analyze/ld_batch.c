@@ -11,10 +11,13 @@
 
 typedef struct collect {
 	pthread_mutex_t mu;
-	ld_event *ev;
+	ld_engine *e;
+	ld_cevent *ev;
 	uint64_t n, cap;
 	int64_t from, to;
 	uint64_t rows, damaged;
+	uint32_t *map; /* block dictionary index -> engine address id */
+	uint32_t map_cap;
 	bool oom;
 } collect;
 
@@ -50,6 +53,38 @@ void ld_batch_sort(ld_event *ev, uint64_t n)
 		qsort(ev, n, sizeof *ev, ev_cmp);
 }
 
+/* Same order as ev_cmp, on interned addresses (ids differ between runs, addresses do not). */
+static int cev_cmp(const void *a, const void *b, void *ctx)
+{
+	const ld_cevent *x = a, *y = b;
+	const ld_engine *e = ctx;
+	if (x->ts_ns != y->ts_ns)
+		return x->ts_ns < y->ts_ns ? -1 : 1;
+	if (x->src != y->src) {
+		int c = ld_addr_cmp(ld_engine_addr(e, x->src), ld_engine_addr(e, y->src));
+		if (c)
+			return c;
+	}
+	if (x->dst != y->dst) {
+		int c = ld_addr_cmp(ld_engine_addr(e, x->dst), ld_engine_addr(e, y->dst));
+		if (c)
+			return c;
+	}
+	if (x->dport != y->dport)
+		return x->dport < y->dport ? -1 : 1;
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->sport != y->sport)
+		return x->sport < y->sport ? -1 : 1;
+	if (x->dir != y->dir)
+		return x->dir < y->dir ? -1 : 1;
+	if (x->vif != y->vif)
+		return x->vif < y->vif ? -1 : 1;
+	if (x->tcp_flags != y->tcp_flags)
+		return x->tcp_flags < y->tcp_flags ? -1 : 1;
+	return (int)x->action - (int)y->action;
+}
+
 static void on_damage(void *ctx, const char *segment, const char *why)
 {
 	collect *c = ctx;
@@ -57,52 +92,75 @@ static void on_damage(void *ctx, const char *segment, const char *why)
 	ld_log_warn("skipping damaged store data %s: %s", segment, why);
 }
 
+static bool wanted(const collect *c, const ld_block *b, uint32_t i)
+{
+	uint8_t a = b->action[i];
+	return b->ts[i] >= c->from && b->ts[i] < c->to &&
+	       (a == LD_ACTION_DROP || a == LD_ACTION_REJECT || a == LD_ACTION_DENY);
+}
+
+/* Engine address id of dictionary entry k, interned on first use in this block. */
+static uint32_t addr_of(collect *c, const ld_block *b, uint32_t k)
+{
+	if (k >= b->n_addrs)
+		return UINT32_MAX;
+	if (c->map[k] == UINT32_MAX)
+		c->map[k] = ld_engine_addr_id(c->e, &b->addrs[k]);
+	return c->map[k];
+}
+
 static int on_block(void *ctx, int thread, const ld_block *b)
 {
 	(void)thread;
 	collect *c = ctx;
 	uint32_t keep = 0;
-	for (uint32_t i = 0; i < b->n; i++) {
-		uint8_t a = b->action[i];
-		if (b->ts[i] >= c->from && b->ts[i] < c->to &&
-		    (a == LD_ACTION_DROP || a == LD_ACTION_REJECT || a == LD_ACTION_DENY))
-			keep++;
-	}
+	for (uint32_t i = 0; i < b->n; i++)
+		keep += wanted(c, b, i);
+	/* interning and appending share the engine's address table: one block at a time */
 	pthread_mutex_lock(&c->mu);
 	c->rows += b->n;
 	if (c->n + keep > c->cap) {
 		uint64_t nc = c->cap ? c->cap : 65536;
 		while (nc < c->n + keep)
 			nc *= 2;
-		ld_event *ne = realloc(c->ev, nc * sizeof *ne);
-		if (!ne) {
-			c->oom = true;
-			pthread_mutex_unlock(&c->mu);
-			return 1;
-		}
+		ld_cevent *ne = realloc(c->ev, nc * sizeof *ne);
+		if (!ne)
+			goto oom;
 		c->ev = ne;
 		c->cap = nc;
 	}
+	if (b->n_addrs > c->map_cap) {
+		uint32_t *nm = realloc(c->map, b->n_addrs * sizeof *nm);
+		if (!nm)
+			goto oom;
+		c->map = nm;
+		c->map_cap = b->n_addrs;
+	}
+	memset(c->map, 0xFF, b->n_addrs * sizeof *c->map);
 	for (uint32_t i = 0; i < b->n; i++) {
-		uint8_t a = b->action[i];
-		if (!(b->ts[i] >= c->from && b->ts[i] < c->to &&
-		      (a == LD_ACTION_DROP || a == LD_ACTION_REJECT || a == LD_ACTION_DENY)))
+		if (!wanted(c, b, i))
 			continue;
-		ld_event *ev = &c->ev[c->n++];
+		ld_cevent *ev = &c->ev[c->n++];
 		ev->ts_ns = b->ts[i];
-		ev->src = b->addrs[b->src[i]];
-		ev->dst = b->addrs[b->dst[i]];
+		ev->src = addr_of(c, b, b->src[i]);
+		ev->dst = addr_of(c, b, b->dst[i]);
 		ev->sport = b->sport[i];
 		ev->dport = b->dport[i];
 		ev->proto = b->proto[i];
-		ev->action = a;
+		ev->action = b->action[i];
 		ev->dir = b->dir[i];
 		ev->tcp_flags = b->tcp_flags[i];
 		ev->present = b->present[i];
 		ev->vif = b->vif && b->vif[i] < b->n_strs ? ld_vif_code(b->strs[b->vif[i]]) : 0;
+		if (ev->src == UINT32_MAX || ev->dst == UINT32_MAX)
+			c->n--; /* out of memory in the address table, or a corrupt index */
 	}
 	pthread_mutex_unlock(&c->mu);
 	return 0;
+oom:
+	c->oom = true;
+	pthread_mutex_unlock(&c->mu);
+	return 1;
 }
 
 int ld_batch_run(ld_engine *e, const char *dir, int64_t from_ns, int64_t to_ns,
@@ -116,6 +174,7 @@ int ld_batch_run(ld_engine *e, const char *dir, int64_t from_ns, int64_t to_ns,
 	collect c;
 	memset(&c, 0, sizeof c);
 	pthread_mutex_init(&c.mu, NULL);
+	c.e = e;
 	c.from = from_ns;
 	c.to = to_ns;
 	ld_scan_spec spec;
@@ -132,6 +191,7 @@ int ld_batch_run(ld_engine *e, const char *dir, int64_t from_ns, int64_t to_ns,
 	int rc = ld_scan(a, &spec, on_block, &c, &ss, err);
 	ld_archive_close(a);
 	pthread_mutex_destroy(&c.mu);
+	free(c.map);
 	if (c.oom) {
 		ld_err_set(err, "%s: out of memory collecting %" PRIu64 " records", dir, c.n);
 		free(c.ev);
@@ -141,9 +201,10 @@ int ld_batch_run(ld_engine *e, const char *dir, int64_t from_ns, int64_t to_ns,
 		free(c.ev);
 		return -1;
 	}
-	ld_batch_sort(c.ev, c.n);
+	if (c.n > 1)
+		qsort_r(c.ev, c.n, sizeof *c.ev, cev_cmp, e);
 	for (uint64_t i = 0; i < c.n; i++)
-		ld_engine_feed_event(e, &c.ev[i]);
+		ld_engine_feed_compact(e, &c.ev[i]);
 	st->rows = c.rows;
 	st->fed = c.n;
 	st->damaged = c.damaged + ss.segments_damaged;

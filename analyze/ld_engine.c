@@ -594,7 +594,34 @@ static void quiet_check(ld_engine *e, host *h, int64_t ts)
 
 /* --- the per-record path ------------------------------------------------------------------ */
 
+uint32_t ld_engine_addr_id(ld_engine *e, const ld_addr *a)
+{
+	return ld_idtab_addr(&e->ids, a);
+}
+
+const ld_addr *ld_engine_addr(const ld_engine *e, uint32_t id)
+{
+	return &e->ids.addrs[id].a;
+}
+
 void ld_engine_feed_event(ld_engine *e, const ld_event *ev)
+{
+	ld_cevent c;
+	c.ts_ns = ev->ts_ns;
+	c.src = ld_idtab_addr(&e->ids, &ev->src);
+	c.dst = ld_idtab_addr(&e->ids, &ev->dst);
+	c.sport = ev->sport;
+	c.dport = ev->dport;
+	c.proto = ev->proto;
+	c.action = ev->action;
+	c.dir = ev->dir;
+	c.tcp_flags = ev->tcp_flags;
+	c.vif = ev->vif;
+	c.present = ev->present;
+	ld_engine_feed_compact(e, &c);
+}
+
+void ld_engine_feed_compact(ld_engine *e, const ld_cevent *ev)
 {
 	const ld_analyze_config *c = e->cfg;
 	e->st.records++;
@@ -608,8 +635,7 @@ void ld_engine_feed_event(ld_engine *e, const ld_event *ev)
 		e->base_ns = ev->ts_ns - INT64_C(400) * 86400 * LD_NS_PER_SEC;
 		e->have_base = true;
 	}
-	uint32_t sa = ld_idtab_addr(&e->ids, &ev->src);
-	uint32_t da = ld_idtab_addr(&e->ids, &ev->dst);
+	uint32_t sa = ev->src, da = ev->dst;
 	if (sa == LD_ID_NONE || da == LD_ID_NONE)
 		return;
 	const ld_addr_info *si = &e->ids.addrs[sa], *di = &e->ids.addrs[da];
@@ -663,7 +689,7 @@ void ld_engine_feed_event(ld_engine *e, const ld_event *ev)
 	uint32_t horizon = (uint32_t)(c->horizon_ns / (LD_NS_PER_SEC / DS_PER_SEC));
 	uint32_t dedupe = (uint32_t)(c->dedupe_ns / (LD_NS_PER_SEC / DS_PER_SEC));
 	uint16_t port = ev->proto == 1 ? 0 : ev->dport;
-	uint32_t pp_key = mix32(da * 0x9E3779B1u ^ ((uint32_t)ev->proto << 16 | port)) | 1;
+	uint32_t pp_key = mix32(di->h * 0x9E3779B1u ^ ((uint32_t)ev->proto << 16 | port)) | 1;
 	if ((h->pp_overflow || h->peers_overflow) && !h->bloom) {
 		h->bloom = calloc(2 * BLOOM_WORDS + RECENT_N, sizeof(uint64_t));
 		h->bloom_day = now;
@@ -701,7 +727,7 @@ void ld_engine_feed_event(ld_engine *e, const ld_event *ev)
 		return;
 	}
 	uint32_t peer_prev = novelty_touch(h->peer_key, h->peer_ds, PEER_SLOTS, &h->n_peer,
-					   &h->peers_overflow, h->bloom, da + 1, now, horizon,
+					   &h->peers_overflow, h->bloom, di->h, now, horizon,
 					   &peer_bloom);
 	bool new_peer = !peer_bloom && !(peer_prev && now - peer_prev <= horizon);
 	h->first_contacts++;

@@ -121,6 +121,7 @@ uint32_t ld_idtab_addr(ld_idtab *t, const ld_addr *a)
 	memset(ai, 0, sizeof *ai);
 	ai->a = *a;
 	ai->dyn_ident = LD_ID_NONE;
+	ai->h = addr_hash(a) | 1;
 	if (is_noise(a))
 		ai->kind = LD_AK_NOISE;
 	else {

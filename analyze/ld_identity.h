@@ -27,6 +27,8 @@ typedef struct ld_addr_info {
 	uint32_t inv_first, inv_n;
 	uint32_t dyn_ident; /* current address-keyed identity, LD_ID_NONE until needed */
 	uint32_t dyn_vif;
+	uint32_t h;         /* non-zero hash of the address: table keys must not depend on the
+			     * order addresses were interned in (live and batch intern differently) */
 } ld_addr_info;
 
 typedef struct ld_ident {
