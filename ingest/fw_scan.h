@@ -163,6 +163,28 @@ static inline int64_t fw_header_time(const ld_parse_opts *o, const ld_syslog_hdr
 	return o->now_ns ? o->now_ns : ld_now_ns();
 }
 
+/* Header time, or an RFC 3339 stamp with a zone among the first tokens of a line the header
+ * parser could not split (relay prefixes such as "42 2016-05-25T14:47:23Z host ..."), or the
+ * receive time. */
+static inline int64_t fw_line_time(const ld_parse_opts *o, const ld_syslog_hdr *h, const char *line,
+				   size_t len)
+{
+	if (h->ts_ns != LD_TIME_NONE && h->ts_ns != INT64_MIN + 1)
+		return h->ts_ns;
+	size_t lim = len < 64 ? len : 64;
+	for (size_t i = 0; i + 20 <= len && i < lim; i++) {
+		if ((i > 0 && line[i - 1] != ' ' && line[i - 1] != '>') || line[i] < '0' ||
+		    line[i] > '9' || line[i + 4] != '-')
+			continue;
+		int64_t ts;
+		bool zone = false;
+		size_t used = ld_time_parse_rfc3339(line + i, len - i, &ts, &zone);
+		if (used && zone && (i + used == len || line[i + used] == ' '))
+			return ts;
+	}
+	return fw_header_time(o, h);
+}
+
 /* Reporter: the name in the body when given, else the syslog host, else --reporter. */
 static inline ld_str fw_reporter(const ld_parse_opts *o, const ld_syslog_hdr *h)
 {

@@ -623,7 +623,7 @@ int ld_parse_asa(ld_parse_state *st, const ld_syslog_hdr *h, const char *line, s
 		return LD_PARSE_REJECT;
 	}
 	if (own == 0)
-		ts = fw_header_time(&st->opts, h);
+		ts = fw_line_time(&st->opts, h, line, len);
 	if (!host.n && !h->host.len && h->msg && h->msg >= line && h->msg < tag)
 		host = asa_host_before(h->msg, tag);
 	out->ts_ns = ts;

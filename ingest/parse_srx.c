@@ -170,7 +170,7 @@ int ld_parse_srx(ld_parse_state *st, const ld_syslog_hdr *h, const char *line, s
 	while (p < e && *p != ' ' && *p != ':' && *p != '[')
 		p++; /* rest of the event name (_LS...) */
 
-	out->ts_ns = fw_header_time(&st->opts, h);
+	out->ts_ns = fw_line_time(&st->opts, h, line, len);
 	out->reporter = fw_reporter(&st->opts, h);
 	fw_span policy = {"", 0};
 	int rc;
