@@ -127,6 +127,13 @@ static inline bool fw_fixed(const char *p, size_t w, unsigned *out)
 	return true;
 }
 
+/* Civil fields that exist and fit the int64 nanosecond clock (which ends in April 2262). */
+static inline bool fw_civil_ok(int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi,
+			       unsigned s)
+{
+	return y <= 2261 && ld_civil_valid(y, mo, d, h, mi, s);
+}
+
 /* "YYYY?MM?DD?hh:mm:ss" with any single-byte separators (date separator '-' or '/'); 19 bytes.
  * Writes civil seconds (as if UTC). */
 static inline bool fw_civil19(const char *p, size_t n, int64_t *local_s)
@@ -137,7 +144,7 @@ static inline bool fw_civil19(const char *p, size_t n, int64_t *local_s)
 		return false;
 	if (p[13] != ':' || p[16] != ':')
 		return false;
-	if (!ld_civil_valid(y, mo, d, h, mi, s))
+	if (!fw_civil_ok(y, mo, d, h, mi, s))
 		return false;
 	*local_s = ld_time_from_civil(y, mo, d, h, mi, s, 0) / LD_NS_PER_SEC;
 	return true;
@@ -175,6 +182,9 @@ static inline int64_t fw_line_time(const ld_parse_opts *o, const ld_syslog_hdr *
 	for (size_t i = 0; i + 20 <= len && i < lim; i++) {
 		if ((i > 0 && line[i - 1] != ' ' && line[i - 1] != '>') || line[i] < '0' ||
 		    line[i] > '9' || line[i + 4] != '-')
+			continue;
+		unsigned y;
+		if (!fw_fixed(line + i, 4, &y) || y > 2261 || y < 1970)
 			continue;
 		int64_t ts;
 		bool zone = false;

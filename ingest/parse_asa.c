@@ -186,7 +186,7 @@ static int asa_own_time(ld_parse_state *st, const char *p, const char *e, int64_
 		    !fw_fixed(r + 6, 2, &hh) || r[8] != ':' || !fw_fixed(r + 9, 2, &mi) ||
 		    r[11] != ':' || !fw_fixed(r + 12, 2, &ss))
 			continue;
-		if (!ld_civil_valid(y, mo, d, hh, mi, ss))
+		if (!fw_civil_ok(y, mo, d, hh, mi, ss))
 			return -1;
 		r += 14;
 		uint32_t ns = 0;

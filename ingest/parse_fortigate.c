@@ -146,16 +146,14 @@ static int fgt_time(ld_parse_state *st, const ld_syslog_hdr *h, const fgt_fields
 {
 	uint64_t v;
 	if (f->eventtime.n && fw_uint(f->eventtime.p, f->eventtime.n, UINT64_MAX, &v) && v > 0) {
-		if (v < UINT64_C(100000000000)) /* seconds until year 5138 */
-			*ts = (int64_t)v * LD_NS_PER_SEC;
-		else if (v < UINT64_C(100000000000000))
-			*ts = (int64_t)v * 1000000;
-		else if (v < UINT64_C(100000000000000000))
-			*ts = (int64_t)v * 1000;
-		else if (v < (uint64_t)INT64_MAX)
-			*ts = (int64_t)v;
-		else
-			return LD_REJ_BAD_TIME;
+		/* the unit by magnitude: s below 1e11 (year 5138), then ms, us, ns */
+		uint64_t scale = v < UINT64_C(100000000000)	  ? UINT64_C(1000000000)
+				 : v < UINT64_C(100000000000000)    ? UINT64_C(1000000)
+				 : v < UINT64_C(100000000000000000) ? UINT64_C(1000)
+								    : 1;
+		if (v > (uint64_t)INT64_MAX / scale)
+			return LD_REJ_BAD_TIME; /* past the int64 ns clock (year 2262) */
+		*ts = (int64_t)(v * scale);
 		return LD_REJ_NONE;
 	}
 	if (f->date.n && f->time.n) {
