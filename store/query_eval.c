@@ -142,13 +142,29 @@ static const uint8_t *leaf_table(ld_query_eval *ev, const qnode *q, const ld_blo
 
 /* --- leaves ----------------------------------------------------------------------------------- */
 
-/* Range test written as one unsigned comparison: lo <= v <= hi. */
-#define RANGE_LOOP(arr, T)                                                                     \
-	do {                                                                                   \
-		const T *v_ = (arr);                                                           \
-		uint64_t lo_ = (uint64_t)q->lo, span_ = (uint64_t)q->hi - (uint64_t)q->lo;     \
-		for (uint32_t i = 0; i < n; i++)                                               \
-			m[i] = (uint8_t)(((uint64_t)(int64_t)v_[i] - lo_ <= span_) ^ neg);     \
+/* Range test written as one unsigned comparison in the column's own width, lo <= v <= hi, so
+ * the loop vectorizes: the bounds are first clamped to the type's range (a range entirely
+ * outside it matches nothing). */
+#define RANGE_LOOP(arr, T, TMAX)                                                                 \
+	do {                                                                                     \
+		const T *v_ = (arr);                                                             \
+		int64_t lo64_ = q->lo < 0 ? 0 : q->lo;                                           \
+		int64_t hi64_ = q->hi > (int64_t)(TMAX) ? (int64_t)(TMAX) : q->hi;              \
+		if (hi64_ < lo64_) {                                                             \
+			memset(m, neg, n);                                                       \
+			break;                                                                   \
+		}                                                                                \
+		T lo_ = (T)lo64_, span_ = (T)(hi64_ - lo64_);                                    \
+		for (uint32_t i = 0; i < n; i++)                                                 \
+			m[i] = (uint8_t)(((T)(v_[i] - lo_) <= span_) ^ neg);                     \
+	} while (0)
+
+#define RANGE_LOOP_TS(arr)                                                                       \
+	do {                                                                                     \
+		const int64_t *v_ = (arr);                                                       \
+		uint64_t lo_ = (uint64_t)q->lo, span_ = (uint64_t)q->hi - (uint64_t)q->lo;       \
+		for (uint32_t i = 0; i < n; i++)                                                 \
+			m[i] = (uint8_t)(((uint64_t)v_[i] - lo_ <= span_) ^ neg);                \
 	} while (0)
 
 #define SET_LOOP(arr, T)                                                                       \
@@ -226,10 +242,10 @@ static bool eval_leaf(ld_query_eval *ev, const qnode *q, const ld_block *b, uint
 		return false;
 	if (q->leaf == QL_RANGE) {
 		switch (w) {
-		case 8: RANGE_LOOP((const int64_t *)col, int64_t); break;
-		case 4: RANGE_LOOP((const uint32_t *)col, uint32_t); break;
-		case 2: RANGE_LOOP((const uint16_t *)col, uint16_t); break;
-		default: RANGE_LOOP((const uint8_t *)col, uint8_t); break;
+		case 8: RANGE_LOOP_TS((const int64_t *)col); break;
+		case 4: RANGE_LOOP((const uint32_t *)col, uint32_t, UINT32_MAX); break;
+		case 2: RANGE_LOOP((const uint16_t *)col, uint16_t, UINT16_MAX); break;
+		default: RANGE_LOOP((const uint8_t *)col, uint8_t, UINT8_MAX); break;
 		}
 	} else {
 		switch (w) {

@@ -163,6 +163,9 @@ static const struct {
 	{"dport != 445 and sport != 0", p_ne},
 	{"host 10.0.0.16/28", p_host_cidr},
 	{"dport = 445 and dport = 137", p_none},
+	{"dport < 0 or len > 4294967295 or proto > 255", p_none},
+	{"not (dport >= 0 and len <= 4294967295 and sport <= 65535)", p_none},
+	{"not dport != 445 and proto = 6", p_smb_tcp},
 };
 
 static void check_case(ld_query_eval *ev, const fixture *f, unsigned c)
