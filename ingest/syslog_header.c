@@ -21,6 +21,9 @@
 #include "ld_time.h"
 #include "parse_state.h"
 
+/* Last year whose instants fit int64 nanoseconds since 1970 (2262-04-11). */
+#define LD_YEAR_MAX 2261
+
 static inline bool is_digit(char c)
 {
 	return (unsigned char)(c - '0') < 10;
@@ -81,7 +84,8 @@ static size_t iso_ts(const char *s, size_t len, int64_t *out, bool *valid)
 			*valid = false;
 		off = sign * (int64_t)(oh * 3600 + om * 60);
 	}
-	if (!ld_civil_valid(y, mo, d, h, mi, sec)) {
+	/* int64 nanoseconds end in 2262 */
+	if (y > LD_YEAR_MAX || !ld_civil_valid(y, mo, d, h, mi, sec)) {
 		*valid = false;
 		*out = LD_HDR_TS_INVALID;
 		return p;
@@ -143,7 +147,7 @@ static size_t bsd_ts(const char *s, size_t len, const ld_parse_opts *opts, int64
 		for (int k = 0; k < 4 && year > 0 && !ld_civil_valid(year, mo, d, h, mi, sec); k++)
 			year--;
 	}
-	if (year == 0 || !ld_civil_valid(year, mo, d, h, mi, sec))
+	if (year == 0 || year > LD_YEAR_MAX || !ld_civil_valid(year, mo, d, h, mi, sec))
 		*out = LD_HDR_TS_INVALID;
 	else
 		*out = ld_time_from_civil(year, mo, d, h, mi, sec, ns);
