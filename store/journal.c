@@ -9,30 +9,43 @@
 
 #include "store_internal.h"
 
+/* Record layout: ts i64, kind byte (bit 0: src is IPv4, bit 1: dst is IPv4), src (4 or 16
+ * bytes), dst (4 or 16), sport u16, dport u16, len u32, proto, action, dir, flags, format,
+ * present, then rule, reporter, vif, raw as varint length + bytes. */
 int ld_jnl_encode(ld_buf *b, const ld_record *r, bool keep_raw)
 {
 	uint32_t raw_len = keep_raw ? r->raw.len : 0;
-	size_t need = LD_JNL_FIXED + 40 + (size_t)r->rule.len + r->reporter.len + r->vif.len + raw_len;
-	if (ld_unlikely(ld_buf_reserve(b, need) != 0))
+	size_t need = LD_JNL_MAX_FIXED + 20 + (size_t)r->rule.len + r->reporter.len + r->vif.len +
+		      raw_len;
+	if (ld_unlikely(b->cap - b->len < need) && ld_unlikely(ld_buf_reserve(b, need) != 0))
 		return -1;
 	uint8_t *p = b->p + b->len;
 	memcpy(p, &r->ts_ns, 8);
-	memcpy(p + 8, r->src.b, 16);
-	memcpy(p + 24, r->dst.b, 16);
-	memcpy(p + 40, &r->sport, 2);
-	memcpy(p + 42, &r->dport, 2);
-	memcpy(p + 44, &r->len, 4);
-	p[48] = r->proto;
-	p[49] = r->action;
-	p[50] = r->dir;
-	p[51] = r->tcp_flags;
-	p[52] = r->format;
-	p[53] = r->present;
-	p += LD_JNL_FIXED;
+	bool v4s = ld_addr_is_v4(&r->src), v4d = ld_addr_is_v4(&r->dst);
+	p[8] = (uint8_t)(v4s | v4d << 1);
+	p += 9;
+	memcpy(p, v4s ? r->src.b + 12 : r->src.b, v4s ? 4 : 16);
+	p += v4s ? 4 : 16;
+	memcpy(p, v4d ? r->dst.b + 12 : r->dst.b, v4d ? 4 : 16);
+	p += v4d ? 4 : 16;
+	memcpy(p, &r->sport, 2);
+	memcpy(p + 2, &r->dport, 2);
+	memcpy(p + 4, &r->len, 4);
+	p[8] = r->proto;
+	p[9] = r->action;
+	p[10] = r->dir;
+	p[11] = r->tcp_flags;
+	p[12] = r->format;
+	p[13] = r->present;
+	p += 14;
 	const ld_str *s[4] = {&r->rule, &r->reporter, &r->vif, &r->raw};
 	for (int i = 0; i < 4; i++) {
 		uint32_t l = i == 3 ? raw_len : s[i]->len;
-		p = ld_put_varint(p, l);
+		if (l < 0x80) {
+			*p++ = (uint8_t)l;
+		} else {
+			p = ld_put_varint(p, l);
+		}
 		if (l)
 			memcpy(p, s[i]->ptr, l);
 		p += l;
@@ -41,26 +54,46 @@ int ld_jnl_encode(ld_buf *b, const ld_record *r, bool keep_raw)
 	return 0;
 }
 
+static const uint8_t *get_addr(const uint8_t *p, const uint8_t *end, bool v4, ld_addr *a)
+{
+	if ((size_t)(end - p) < (v4 ? 4u : 16u))
+		return NULL;
+	if (v4) {
+		memset(a->b, 0, 10);
+		a->b[10] = a->b[11] = 0xff;
+		memcpy(a->b + 12, p, 4);
+		return p + 4;
+	}
+	memcpy(a->b, p, 16);
+	return p + 16;
+}
+
 static int decode_frame(const uint8_t *p, const uint8_t *end, uint32_t count, ld_rowset *rs)
 {
 	for (uint32_t k = 0; k < count; k++) {
-		if ((size_t)(end - p) < LD_JNL_FIXED)
+		if ((size_t)(end - p) < 9)
 			return -1;
 		ld_record r;
 		memset(&r, 0, sizeof(r));
 		memcpy(&r.ts_ns, p, 8);
-		memcpy(r.src.b, p + 8, 16);
-		memcpy(r.dst.b, p + 24, 16);
-		memcpy(&r.sport, p + 40, 2);
-		memcpy(&r.dport, p + 42, 2);
-		memcpy(&r.len, p + 44, 4);
-		r.proto = p[48];
-		r.action = p[49];
-		r.dir = p[50];
-		r.tcp_flags = p[51];
-		r.format = p[52];
-		r.present = p[53];
-		p += LD_JNL_FIXED;
+		uint8_t kind = p[8];
+		if (kind > 3)
+			return -1;
+		p = get_addr(p + 9, end, kind & 1, &r.src);
+		if (p)
+			p = get_addr(p, end, kind & 2, &r.dst);
+		if (!p || (size_t)(end - p) < 14)
+			return -1;
+		memcpy(&r.sport, p, 2);
+		memcpy(&r.dport, p + 2, 2);
+		memcpy(&r.len, p + 4, 4);
+		r.proto = p[8];
+		r.action = p[9];
+		r.dir = p[10];
+		r.tcp_flags = p[11];
+		r.format = p[12];
+		r.present = p[13];
+		p += 14;
 		ld_str *s[4] = {&r.rule, &r.reporter, &r.vif, &r.raw};
 		for (int i = 0; i < 4; i++) {
 			uint64_t l;

@@ -461,7 +461,9 @@ ld_writer *ld_writer_open(const char *dir, const ld_store_opts *opts, ld_err *er
 		w->o.segment_rows = 4u << 20;
 	w->dir = strdup(dir);
 	ld_rowset_init(&w->rows, w->o.keep_raw);
-	if (!w->dir || ld_seg_encoder_init(&w->enc, w->o.zstd_level ? w->o.zstd_level : 3) != 0) {
+	/* room for a whole segment up front: no copying reallocs on the append path */
+	size_t reserve = w->o.segment_rows < (4u << 20) ? w->o.segment_rows : (4u << 20);
+	if (!w->dir || ld_rowset_reserve(&w->rows, reserve) != 0 || ld_seg_encoder_init(&w->enc, w->o.zstd_level ? w->o.zstd_level : 3) != 0) {
 		ld_err_set(err, "out of memory");
 		goto fail;
 	}

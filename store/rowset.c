@@ -5,23 +5,57 @@
 
 #include "store_internal.h"
 
-static uint64_t hash_bytes(const void *p, size_t n)
+static inline uint64_t load8(const uint8_t *p)
 {
-	const uint8_t *s = p;
-	uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
-	while (n >= 8) {
-		uint64_t v;
-		memcpy(&v, s, 8);
-		h = (h ^ v) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-		s += 8;
-		n -= 8;
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint64_t load4(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static inline uint64_t mix(uint64_t a, uint64_t b)
+{
+	__uint128_t m = (__uint128_t)(a ^ 0x9E3779B97F4A7C15ull) * (b ^ 0xC2B2AE3D27D4EB4Full);
+	uint64_t h = (uint64_t)m ^ (uint64_t)(m >> 64);
+	h ^= h >> 31;
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 29);
+}
+
+/* Hash of a short byte string without a memcpy call per tail: overlapping fixed-size loads. */
+static uint64_t hash_bytes(const void *ptr, size_t n)
+{
+	const uint8_t *p = ptr;
+	uint64_t h = 0x243F6A8885A308D3ull ^ n;
+	if (n >= 8) {
+		while (n > 16) {
+			h = mix(h ^ load8(p), load8(p + 8));
+			p += 16;
+			n -= 16;
+		}
+		return mix(h ^ load8(p), load8(p + n - 8));
 	}
-	uint64_t v = 0;
-	memcpy(&v, s, n);
-	h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 29;
-	return h;
+	if (n >= 4)
+		return mix(h ^ load4(p), load4(p + n - 4));
+	if (n)
+		return mix(h, (uint64_t)p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16);
+	return mix(h, 0);
+}
+
+static inline uint64_t hash_addr(const ld_addr *a)
+{
+	return mix(load8(a->b), load8(a->b + 8));
+}
+
+static inline bool addr_same(const ld_addr *a, const ld_addr *b)
+{
+	return load8(a->b) == load8(b->b) && load8(a->b + 8) == load8(b->b + 8);
 }
 
 #define GROW(field, type)                                                                        \
@@ -139,7 +173,7 @@ static int intern_grow(ld_intern *ix, uint32_t n, uint64_t (*hash_of)(const ld_r
 
 static uint64_t addr_hash_of(const ld_rowset *rs, uint32_t id)
 {
-	return hash_bytes(rs->addrs[id].b, 16);
+	return hash_addr(&rs->addrs[id]);
 }
 
 static uint64_t str_hash_of(const ld_rowset *rs, uint32_t id)
@@ -149,15 +183,16 @@ static uint64_t str_hash_of(const ld_rowset *rs, uint32_t id)
 
 int64_t ld_rowset_intern_addr(ld_rowset *rs, const ld_addr *a)
 {
-	if (intern_grow(&rs->addr_ix, rs->n_addrs, addr_hash_of, rs) != 0)
+	if (ld_unlikely((uint64_t)(rs->n_addrs + 1) * 2 > rs->addr_ix.cap) &&
+	    intern_grow(&rs->addr_ix, rs->n_addrs, addr_hash_of, rs) != 0)
 		return -1;
 	uint32_t mask = rs->addr_ix.cap - 1;
-	uint32_t i = (uint32_t)hash_bytes(a->b, 16) & mask;
+	uint32_t i = (uint32_t)hash_addr(a) & mask;
 	for (;;) {
 		uint32_t s = rs->addr_ix.slots[i];
 		if (!s)
 			break;
-		if (memcmp(rs->addrs[s - 1].b, a->b, 16) == 0)
+		if (addr_same(&rs->addrs[s - 1], a))
 			return s - 1;
 		i = (i + 1) & mask;
 	}
@@ -176,7 +211,8 @@ int64_t ld_rowset_intern_addr(ld_rowset *rs, const ld_addr *a)
 
 int64_t ld_rowset_intern_str(ld_rowset *rs, const char *p, uint32_t len)
 {
-	if (intern_grow(&rs->str_ix, rs->n_strs, str_hash_of, rs) != 0)
+	if (ld_unlikely((uint64_t)(rs->n_strs + 1) * 2 > rs->str_ix.cap) &&
+	    intern_grow(&rs->str_ix, rs->n_strs, str_hash_of, rs) != 0)
 		return -1;
 	uint32_t mask = rs->str_ix.cap - 1;
 	uint32_t i = (uint32_t)hash_bytes(p, len) & mask;

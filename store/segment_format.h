@@ -16,8 +16,9 @@
  *   | u32 payload bytes           |
  *   | u32 record count            |
  *   | u32 crc32c(count, payload)  |
- *   | payload: records, each      |  fixed 54-byte part (ts, src, dst, ports, len, u8 fields)
- *   |   fixed part + 4 strings    |  then rule, reporter, vif, raw as varint length + bytes
+ *   | payload: records, each      |  ts, address kind byte, src and dst (4 bytes for IPv4,
+ *   |   fixed part + 4 strings    |  16 for IPv6), ports, len, u8 fields (31..55 bytes), then
+ *   |                             |  rule, reporter, vif, raw as varint length + bytes
  *   +-----------------------------+
  *   A frame that is short or fails its CRC ends the journal (torn tail after a crash).
  *
@@ -85,7 +86,7 @@
 
 #define LD_JNL_MAGIC "LDJRNL01"
 #define LD_JNL_FRAME_MAGIC 0x464a444cu /* "LDJF" */
-#define LD_JNL_FIXED 54u
+#define LD_JNL_MAX_FIXED 55u /* fixed part of a journal record with two IPv6 addresses */
 
 enum ld_seg_enc {
 	LD_ENC_NONE = 0,   /* column not stored */

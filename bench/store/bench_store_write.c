@@ -4,7 +4,7 @@
  * subnets, random ephemeral source ports, millisecond time stamps.
  *
  *   bench_store_write [records (default 10000000)] [dir (default $TMPDIR or /tmp)]
- *   BENCH_PHASES=1 prints append and seal times apart; BENCH_KEEP=1 keeps the data directories.
+ *   BENCH_ONLY=no-raw|raw|raw-z1 runs one configuration; BENCH_PHASES=1 prints append and seal times apart; BENCH_KEEP=1 keeps the data directories.
  *
  * Records are generated in memory first (deterministic), then timed through the writer: append
  * (journal encode + write, interval fsync) and seal (sort, encode, zstd, fsync, MANIFEST).  The
@@ -249,9 +249,13 @@ int main(int argc, char **argv)
 	       "wall s", "M rec/s", "M rec/cpu-s", "B/record", "segments");
 	printf("|----------------|-------|------------|----------|------------|------------|-----------|----------|\n");
 	int rc = 0;
-	rc |= run(base, "no-raw", recs, n, false, 3, 0);
-	rc |= run(base, "no-raw-z1", recs, n, false, 1, 0);
-	rc |= run(base, "raw", recs, n, true, 3, (double)raw_off);
+	const char *only = getenv("BENCH_ONLY"); /* run one configuration, e.g. for a profiler */
+	if (!only || strcmp(only, "no-raw") == 0)
+		rc |= run(base, "no-raw", recs, n, false, 3, 0);
+	if (!only || strcmp(only, "raw") == 0)
+		rc |= run(base, "raw", recs, n, true, 3, (double)raw_off);
+	if (!only || strcmp(only, "raw-z1") == 0)
+		rc |= run(base, "raw-z1", recs, n, true, 1, (double)raw_off);
 	free(recs);
 	free(raw);
 	return rc;
