@@ -137,11 +137,12 @@ typedef struct group {
 	uint64_t count, distinct;
 } group;
 
-typedef struct pair {
+/* Distinct values are interned per accumulator (16 bytes -> value id), so a distinct pair is
+ * one 64-bit key (group id << 32 | value id) in a flat hash set. */
+typedef struct vslot {
 	uint64_t hash;
-	uint32_t gid; /* UINT32_MAX = empty */
-	uint8_t v[16];
-} pair;
+	uint32_t id; /* UINT32_MAX = empty */
+} vslot;
 
 struct ld_group_acc {
 	ld_group_spec spec;
@@ -152,8 +153,13 @@ struct ld_group_acc {
 	size_t gtab_cap;
 	uint8_t *arena;
 	size_t arena_len, arena_cap;
-	pair *pairs;
-	size_t n_pairs, cap_pairs;
+	uint8_t (*vals)[16]; /* interned distinct values, by id */
+	size_t n_vals, cap_vals;
+	vslot *vtab;
+	size_t vtab_cap;
+	set64 gpairs; /* group id << 32 | value id */
+	uint32_t *code_vid; /* per segment: distinct code -> value id (dense pairs) */
+	size_t code_vid_cap;
 	/* per segment.  The block's dictionaries are only valid during the scan callback, and
 	 * local groups are translated after the segment's last block, so the accumulator keeps its
 	 * own copy of the dictionaries it needs (seg_addrs/seg_strs point into these). */
@@ -292,7 +298,8 @@ ld_group_acc *ld_group_acc_new(const ld_group_spec *spec, ld_err *err)
 	}
 	a->spec = *spec;
 	a->last_pair = EMPTY64;
-	if (!set64_init(&a->lmap, 1024, true) || !set64_init(&a->lpairs, 1024, false)) {
+	if (!set64_init(&a->lmap, 1024, true) || !set64_init(&a->lpairs, 1024, false) ||
+	    !set64_init(&a->gpairs, 4096, false)) {
 		ld_group_acc_free(a);
 		ld_err_set(err, "out of memory");
 		return NULL;
@@ -307,7 +314,10 @@ void ld_group_acc_free(ld_group_acc *a)
 	free(a->groups);
 	free(a->gtab);
 	free(a->arena);
-	free(a->pairs);
+	free(a->vals);
+	free(a->vtab);
+	set64_free(&a->gpairs);
+	free(a->code_vid);
 	free(a->dense_counts);
 	free(a->touched);
 	free(a->addr_copy);
@@ -395,50 +405,73 @@ static uint32_t group_find(ld_group_acc *a, const uint8_t *key, uint32_t len)
 	return (uint32_t)a->n_groups++;
 }
 
-static bool pairs_grow(ld_group_acc *a)
+static bool vtab_rehash(ld_group_acc *a, size_t cap)
 {
-	size_t cap = a->cap_pairs ? a->cap_pairs * 2 : 4096;
-	pair *np = malloc(cap * sizeof *np);
-	if (!np)
+	vslot *t = malloc(cap * sizeof *t);
+	if (!t)
 		return false;
 	for (size_t i = 0; i < cap; i++)
-		np[i].gid = UINT32_MAX;
-	for (size_t i = 0; i < a->cap_pairs; i++) {
-		if (a->pairs[i].gid == UINT32_MAX)
+		t[i].id = UINT32_MAX;
+	for (size_t i = 0; i < a->vtab_cap; i++) {
+		if (a->vtab[i].id == UINT32_MAX)
 			continue;
-		size_t j = a->pairs[i].hash & (cap - 1);
-		while (np[j].gid != UINT32_MAX)
+		size_t j = a->vtab[i].hash & (cap - 1);
+		while (t[j].id != UINT32_MAX)
 			j = (j + 1) & (cap - 1);
-		np[j] = a->pairs[i];
+		t[j] = a->vtab[i];
 	}
-	free(a->pairs);
-	a->pairs = np;
-	a->cap_pairs = cap;
+	free(a->vtab);
+	a->vtab = t;
+	a->vtab_cap = cap;
 	return true;
 }
 
-/* Adds value v to group gid's distinct set; bumps its distinct count when new.  false on OOM. */
-static bool pair_add(ld_group_acc *a, uint32_t gid, const uint8_t v[16])
+/* Id of value v, interned when new; UINT32_MAX on OOM. */
+static uint32_t value_id(ld_group_acc *a, const uint8_t v[16])
 {
-	if ((a->n_pairs + 1) * 2 > a->cap_pairs && !pairs_grow(a))
-		return false;
-	uint64_t h = mix64(hash_bytes(v, 16, 7) ^ ((uint64_t)gid * UINT64_C(0x9e3779b97f4a7c15)));
-	size_t mask = a->cap_pairs - 1, j = h & mask;
+	if ((a->n_vals + 1) * 2 > a->vtab_cap && !vtab_rehash(a, a->vtab_cap ? a->vtab_cap * 2 : 4096))
+		return UINT32_MAX;
+	uint64_t h = hash_bytes(v, 16, 7);
+	size_t mask = a->vtab_cap - 1, j = h & mask;
 	for (;;) {
-		pair *p = &a->pairs[j];
-		if (p->gid == UINT32_MAX)
+		vslot *sl = &a->vtab[j];
+		if (sl->id == UINT32_MAX)
 			break;
-		if (p->hash == h && p->gid == gid && memcmp(p->v, v, 16) == 0)
-			return true;
+		if (sl->hash == h && memcmp(a->vals[sl->id], v, 16) == 0)
+			return sl->id;
 		j = (j + 1) & mask;
 	}
-	pair *p = &a->pairs[j];
-	p->hash = h;
-	p->gid = gid;
-	memcpy(p->v, v, 16);
-	a->n_pairs++;
-	a->groups[gid].distinct++;
+	if (a->n_vals >= UINT32_MAX - 1)
+		return UINT32_MAX;
+	if (a->n_vals == a->cap_vals) {
+		size_t cap = a->cap_vals ? a->cap_vals * 2 : 4096;
+		uint8_t(*nv)[16] = realloc(a->vals, cap * 16);
+		if (!nv)
+			return UINT32_MAX;
+		a->vals = nv;
+		a->cap_vals = cap;
+	}
+	memcpy(a->vals[a->n_vals], v, 16);
+	a->vtab[j].hash = h;
+	a->vtab[j].id = (uint32_t)a->n_vals;
+	return (uint32_t)a->n_vals++;
+}
+
+/* Adds value id vid to group gid's distinct set; bumps its distinct count when new. */
+static bool pair_add_id(ld_group_acc *a, uint32_t gid, uint32_t vid)
+{
+	bool ins;
+	if (set64_put(&a->gpairs, (uint64_t)gid << 32 | vid, &ins) == SIZE_MAX)
+		return false;
+	if (ins)
+		a->groups[gid].distinct++;
 	return true;
+}
+
+static bool pair_add(ld_group_acc *a, uint32_t gid, const uint8_t v[16])
+{
+	uint32_t vid = value_id(a, v);
+	return vid != UINT32_MAX && pair_add_id(a, gid, vid);
 }
 
 /* --- translating local codes ------------------------------------------------------------------ */
@@ -517,6 +550,16 @@ static int flush_segment(ld_group_acc *a)
 	}
 	if (a->spec.distinct_col >= 0 && a->pdense) {
 		uint32_t words = a->pdom64 / 64;
+		if (a->pdom64 > a->code_vid_cap) {
+			uint32_t *cv = realloc(a->code_vid, a->pdom64 * sizeof *cv);
+			if (!cv) {
+				free(gmap);
+				return -1;
+			}
+			a->code_vid = cv;
+			a->code_vid_cap = a->pdom64;
+		}
+		memset(a->code_vid, 0xff, a->pdom64 * sizeof *a->code_vid);
 		for (size_t i = 0; i < n_local; i++) {
 			uint64_t *row = a->pbits + (size_t)a->touched[i] * words;
 			for (uint32_t w = 0; w < words; w++) {
@@ -524,9 +567,13 @@ static int flush_segment(ld_group_acc *a)
 				while (bits) {
 					uint32_t code = w * 64 + (uint32_t)__builtin_ctzll(bits);
 					bits &= bits - 1;
-					uint8_t v[16];
-					distinct_value(a, code, v);
-					if (!pair_add(a, gmap[i], v)) {
+					uint32_t vid = a->code_vid[code];
+					if (vid == UINT32_MAX) {
+						uint8_t v[16];
+						distinct_value(a, code, v);
+						vid = a->code_vid[code] = value_id(a, v);
+					}
+					if (vid == UINT32_MAX || !pair_add_id(a, gmap[i], vid)) {
 						free(gmap);
 						return -1;
 					}
@@ -884,21 +931,39 @@ int ld_group_acc_merge(ld_group_acc *dst, ld_group_acc *src, ld_err *err)
 		dst->groups[d].count += sg->count;
 		gmap[g] = d;
 	}
-	for (size_t i = 0; i < src->cap_pairs; i++) {
-		pair *p = &src->pairs[i];
-		if (p->gid != UINT32_MAX && !pair_add(dst, gmap[p->gid], p->v)) {
+	uint32_t *vmap = malloc((src->n_vals ? src->n_vals : 1) * sizeof *vmap);
+	if (!vmap) {
+		free(gmap);
+		goto oom;
+	}
+	for (size_t v = 0; v < src->n_vals; v++) {
+		vmap[v] = value_id(dst, src->vals[v]);
+		if (vmap[v] == UINT32_MAX) {
+			free(vmap);
 			free(gmap);
 			goto oom;
 		}
 	}
+	for (size_t i = 0; i < src->gpairs.cap; i++) {
+		uint64_t k = src->gpairs.keys[i];
+		if (k == EMPTY64)
+			continue;
+		if (!pair_add_id(dst, gmap[k >> 32], vmap[(uint32_t)k])) {
+			free(vmap);
+			free(gmap);
+			goto oom;
+		}
+	}
+	free(vmap);
 	free(gmap);
 	src->n_groups = 0;
 	src->arena_len = 0;
 	if (src->gtab)
 		memset(src->gtab, 0, src->gtab_cap * sizeof *src->gtab);
-	for (size_t i = 0; i < src->cap_pairs; i++)
-		src->pairs[i].gid = UINT32_MAX;
-	src->n_pairs = 0;
+	src->n_vals = 0;
+	for (size_t i = 0; i < src->vtab_cap; i++)
+		src->vtab[i].id = UINT32_MAX;
+	set64_clear(&src->gpairs);
 	return 0;
 oom:
 	ld_err_set(err, "out of memory merging group-by results");
@@ -929,6 +994,52 @@ static int cmp_rows(const void *x, const void *y, void *ctx)
 			return r;
 	}
 	return 0;
+}
+
+static void row_swap(ld_group_row *x, ld_group_row *y)
+{
+	ld_group_row t = *x;
+	*x = *y;
+	*y = t;
+}
+
+/* Moves the `keep` first rows in sort order to the front (unordered): a heap whose root is the
+ * worst row kept so far, so most rows are rejected with one comparison. */
+static void select_top(ld_group_acc *a, size_t keep)
+{
+	ld_group_row *r = a->rows;
+	if (keep == 0)
+		return;
+	/* heapify r[0..keep) as a max-heap on cmp_rows (root = last in sort order) */
+	for (size_t i = keep / 2; i-- > 0;) {
+		for (size_t p = i;;) {
+			size_t c = 2 * p + 1;
+			if (c >= keep)
+				break;
+			if (c + 1 < keep && cmp_rows(&r[c + 1], &r[c], a) > 0)
+				c++;
+			if (cmp_rows(&r[c], &r[p], a) <= 0)
+				break;
+			row_swap(&r[c], &r[p]);
+			p = c;
+		}
+	}
+	for (size_t i = keep; i < a->n_groups; i++) {
+		if (cmp_rows(&r[i], &r[0], a) >= 0)
+			continue;
+		row_swap(&r[i], &r[0]);
+		for (size_t p = 0;;) {
+			size_t c = 2 * p + 1;
+			if (c >= keep)
+				break;
+			if (c + 1 < keep && cmp_rows(&r[c + 1], &r[c], a) > 0)
+				c++;
+			if (cmp_rows(&r[c], &r[p], a) <= 0)
+				break;
+			row_swap(&r[c], &r[p]);
+			p = c;
+		}
+	}
 }
 
 int ld_group_acc_result(ld_group_acc *a, uint32_t top, const ld_group_row **rows, size_t *n, ld_err *err)
@@ -965,8 +1076,11 @@ int ld_group_acc_result(ld_group_acc *a, uint32_t top, const ld_group_row **rows
 		r->count = a->groups[g].count;
 		r->distinct = a->groups[g].distinct;
 	}
-	qsort_r(a->rows, a->n_groups, sizeof *a->rows, cmp_rows, a);
+	size_t keep = top && top < a->n_groups ? top : a->n_groups;
+	if (keep < a->n_groups / 8)
+		select_top(a, keep);
+	qsort_r(a->rows, keep, sizeof *a->rows, cmp_rows, a);
 	*rows = a->rows;
-	*n = top && top < a->n_groups ? top : a->n_groups;
+	*n = keep;
 	return 0;
 }
