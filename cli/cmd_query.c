@@ -208,6 +208,17 @@ static int on_block(void *ctx, int thread, const ld_block *b)
 	tstate *t = &q->ts[thread];
 	if (t->failed)
 		return 1;
+	if (q->mode == MODE_COUNT) {
+		uint32_t c = ld_query_eval_count(t->ev, b);
+		if (c == UINT32_MAX) {
+			t->failed = true;
+			ld_err_set(&t->err, "cannot evaluate --where on block %u of %s", b->block_index,
+				   b->segment ? b->segment : "?");
+			return 1;
+		}
+		t->count += c;
+		return 0;
+	}
 	if (b->n > t->sel_cap) {
 		uint32_t *s = realloc(t->sel, b->n * sizeof *s);
 		if (!s) {
@@ -226,8 +237,7 @@ static int on_block(void *ctx, int thread, const ld_block *b)
 		return 1;
 	}
 	switch (q->mode) {
-	case MODE_COUNT:
-		t->count += k;
+	case MODE_COUNT: /* handled above */
 		break;
 	case MODE_GROUP:
 		if (ld_group_acc_add(t->acc, b, t->sel, k, &t->err) != 0) {

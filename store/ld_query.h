@@ -87,7 +87,9 @@ void ld_query_eval_free(ld_query_eval *ev);
 /* Writes the indices of matching rows of b to sel (room for b->n) in ascending order; returns
  * how many.  Returns UINT32_MAX when memory ran out. */
 uint32_t ld_query_eval_block(ld_query_eval *ev, const ld_block *b, uint32_t *sel);
-/* True when the evaluator needs nothing but the push-down part (so counts can skip work). */
+/* Number of matching rows of b, without building the selection.  UINT32_MAX on failure. */
+uint32_t ld_query_eval_count(ld_query_eval *ev, const ld_block *b);
+/* True when every row matches (no expression, no window). */
 bool ld_query_eval_trivial(const ld_query_eval *ev);
 
 /* --- group-by ----------------------------------------------------------------------------------- */

@@ -304,38 +304,70 @@ static bool eval_node(ld_query_eval *ev, const qnode *q, const ld_block *b, uint
 	return true;
 }
 
-uint32_t ld_query_eval_block(ld_query_eval *ev, const ld_block *b, uint32_t *sel)
+/* Evaluates the expression and the time window of b into a mask; NULL on failure.  *all is set
+ * when every row matches without evaluating anything. */
+static const uint8_t *eval_mask(ld_query_eval *ev, const ld_block *b, bool *all)
 {
 	uint32_t n = b->n;
-	if (n == 0)
-		return 0;
 	bool window = ev->from_ns != INT64_MIN || ev->to_ns != INT64_MAX;
-	if (!ev->e && !window) {
-		for (uint32_t i = 0; i < n; i++)
-			sel[i] = i;
-		return n;
-	}
+	*all = !ev->e && !window;
+	if (*all)
+		return NULL;
 	if (!ensure_masks(ev, n))
-		return UINT32_MAX;
+		return NULL;
 	uint8_t *m = ev->masks[0];
 	if (ev->e) {
 		if (!eval_node(ev, ev->e->root, b, m, 0))
-			return UINT32_MAX;
+			return NULL;
 	} else {
 		memset(m, 1, n);
 	}
 	if (window) {
 		if (!b->ts)
-			return UINT32_MAX;
+			return NULL;
 		int64_t from = ev->from_ns, to = ev->to_ns;
 		for (uint32_t i = 0; i < n; i++)
 			m[i] &= (uint8_t)(b->ts[i] >= from && b->ts[i] < to);
 	}
+	return m;
+}
+
+uint32_t ld_query_eval_block(ld_query_eval *ev, const ld_block *b, uint32_t *sel)
+{
+	uint32_t n = b->n;
+	if (n == 0)
+		return 0;
+	bool all;
+	const uint8_t *m = eval_mask(ev, b, &all);
+	if (all) {
+		for (uint32_t i = 0; i < n; i++)
+			sel[i] = i;
+		return n;
+	}
+	if (!m)
+		return UINT32_MAX;
 	uint32_t k = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		sel[k] = i;
 		k += m[i];
 	}
+	return k;
+}
+
+uint32_t ld_query_eval_count(ld_query_eval *ev, const ld_block *b)
+{
+	uint32_t n = b->n;
+	if (n == 0)
+		return 0;
+	bool all;
+	const uint8_t *m = eval_mask(ev, b, &all);
+	if (all)
+		return n;
+	if (!m)
+		return UINT32_MAX;
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < n; i++)
+		k += m[i];
 	return k;
 }
 

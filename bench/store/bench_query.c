@@ -41,6 +41,7 @@
 #define N_SCANNERS 6
 #define N_PEERS 12
 #define N_REPORTERS 24
+#define RARE_HOST 0x0a40fa09u /* 10.64.250.9 */
 
 typedef struct gen {
 	uint64_t s;
@@ -104,7 +105,13 @@ static void gen_record(gen *g, uint64_t i, uint64_t n, brec *r)
 	r->rep = (uint8_t)(di * N_REPORTERS / N_DESKTOPS);
 	r->rule = (uint8_t)rnd(g, 8);
 	uint32_t k = rnd(g, 1000);
-	if (k < 30) { /* scanners: sweep the estate on a few ports */
+	int64_t hour = (r->ts - g->t0) / (INT64_C(3600) * LD_NS_PER_SEC);
+	if (hour == 13 && rnd(g, 2000) == 0) { /* a visitor seen during one hour only */
+		r->src = RARE_HOST;
+		r->dst = g->desk[rnd(g, N_DESKTOPS)];
+		r->dport = 445;
+		r->proto = 6;
+	} else if (k < 30) { /* scanners: sweep the estate on a few ports */
 		r->src = g->scanners[rnd(g, N_SCANNERS)];
 		r->dst = g->desk[rnd(g, N_DESKTOPS)];
 		static const uint16_t sp[] = {445, 3389, 22, 135, 5985};
@@ -217,6 +224,15 @@ typedef struct lq {
 static int lq_block(void *ctx, int thread, const ld_block *b)
 {
 	lq *q = ctx;
+	if (!q->acc[thread]) {
+		uint32_t c = ld_query_eval_count(q->ev[thread], b);
+		if (c == UINT32_MAX) {
+			q->failed = 1;
+			return 1;
+		}
+		q->count[thread] += c;
+		return 0;
+	}
 	uint32_t k = ld_query_eval_block(q->ev[thread], b, q->sel[thread]);
 	if (k == UINT32_MAX) {
 		q->failed = 1;
@@ -586,8 +602,10 @@ int main(int argc, char **argv)
 		bool group, distinct;
 	} qs[] = {
 		{"filtered count (dport=445, tcp)", "dport = 445 and proto = tcp", "proto tcp and dst port 445", NULL, {.distinct_col = -1}, false, false},
-		{"one source", NULL, NULL, NULL, {.distinct_col = -1}, false, false},
+		{"one source (a desktop)", NULL, NULL, NULL, {.distinct_col = -1}, false, false},
 		{"src X and dport 445", NULL, NULL, NULL, {.distinct_col = -1}, false, false},
+		{"one source, seen 1 hour", "src = 10.64.250.9", "src ip 10.64.250.9", NULL, {.distinct_col = -1}, false, false},
+		{"host X, seen 1 hour", "host 10.64.250.9", "host 10.64.250.9", NULL, {.distinct_col = -1}, false, false},
 		{"top 20 sources", NULL, "any", "srcip", {.cols = {LD_QCOL_SRC}, .n_cols = 1, .distinct_col = -1}, true, false},
 		{"top 20 dports", NULL, "any", "dstport", {.cols = {LD_QCOL_DPORT}, .n_cols = 1, .distinct_col = -1}, true, false},
 		{"top 20 src by distinct dst", NULL, NULL, NULL, {.cols = {LD_QCOL_SRC}, .n_cols = 1, .distinct_col = LD_QCOL_DST}, true, true},

@@ -186,6 +186,7 @@ static void check_case(ld_query_eval *ev, const fixture *f, unsigned c)
 	}
 	assert_int_equal(j, k);
 	assert_int_equal(k, expected);
+	assert_int_equal(ld_query_eval_count(ev, &f->b), expected);
 }
 
 static void test_cases(void **state)
@@ -220,6 +221,7 @@ static void test_no_expression_and_window(void **state)
 	assert_non_null(ev);
 	assert_true(ld_query_eval_trivial(ev));
 	assert_int_equal(ld_query_eval_block(ev, &f.b, sel), N_ROWS);
+	assert_int_equal(ld_query_eval_count(ev, &f.b), N_ROWS);
 	assert_int_equal(sel[N_ROWS - 1], N_ROWS - 1);
 	ld_query_eval_free(ev);
 
@@ -227,6 +229,7 @@ static void test_no_expression_and_window(void **state)
 	ev = ld_query_eval_new(NULL, NOW + 10 * LD_NS_PER_SEC, NOW + 20 * LD_NS_PER_SEC);
 	assert_false(ld_query_eval_trivial(ev));
 	assert_int_equal(ld_query_eval_block(ev, &f.b, sel), 10);
+	assert_int_equal(ld_query_eval_count(ev, &f.b), 10);
 	assert_int_equal(sel[0], 10);
 	assert_int_equal(sel[9], 19);
 	ld_query_eval_free(ev);
