@@ -320,7 +320,7 @@ static int duties(ld_writer *w, ld_err *err)
 
 int ld_writer_append(ld_writer *w, const ld_record *rec, ld_err *err)
 {
-	if (ld_unlikely(ld_rowset_add(&w->rows, rec) != 0)) {
+	if (ld_unlikely(ld_rowset_add_raw(&w->rows, rec, w->o.keep_raw) != 0)) {
 		ld_err_set(err, "out of memory");
 		return -1;
 	}
@@ -460,7 +460,9 @@ ld_writer *ld_writer_open(const char *dir, const ld_store_opts *opts, ld_err *er
 	if (w->o.segment_rows == 0 || w->o.segment_rows > LD_SEG_MAX_ROWS)
 		w->o.segment_rows = 4u << 20;
 	w->dir = strdup(dir);
-	ld_rowset_init(&w->rows, w->o.keep_raw);
+	/* the row set can always hold raw: rows recovered from a journal keep the raw lines they
+	 * were journaled with, whatever this writer's keep_raw says */
+	ld_rowset_init(&w->rows, true);
 	/* room for a whole segment up front: no copying reallocs on the append path */
 	size_t reserve = w->o.segment_rows < (4u << 20) ? w->o.segment_rows : (4u << 20);
 	if (!w->dir || ld_rowset_reserve(&w->rows, reserve) != 0 || ld_seg_encoder_init(&w->enc, w->o.zstd_level ? w->o.zstd_level : 3) != 0) {

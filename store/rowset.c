@@ -247,6 +247,11 @@ int64_t ld_rowset_intern_str(ld_rowset *rs, const char *p, uint32_t len)
 
 int ld_rowset_add(ld_rowset *rs, const ld_record *r)
 {
+	return ld_rowset_add_raw(rs, r, rs->keep_raw);
+}
+
+int ld_rowset_add_raw(ld_rowset *rs, const ld_record *r, bool with_raw)
+{
 	if (ld_unlikely(rs->n == rs->cap) && ld_rowset_reserve(rs, rs->n + 1) != 0)
 		return -1;
 	int64_t s = ld_rowset_intern_addr(rs, &r->src);
@@ -258,9 +263,10 @@ int ld_rowset_add(ld_rowset *rs, const ld_record *r)
 		return -1;
 	size_t i = rs->n;
 	if (rs->keep_raw) {
+		uint32_t l = with_raw ? r->raw.len : 0;
 		rs->raw_off[i] = rs->raw_bytes.len;
-		rs->raw_len[i] = r->raw.len;
-		if (ld_buf_append(&rs->raw_bytes, r->raw.ptr, r->raw.len) != 0)
+		rs->raw_len[i] = l;
+		if (l && ld_buf_append(&rs->raw_bytes, r->raw.ptr, l) != 0)
 			return -1;
 	}
 	rs->ts[i] = r->ts_ns;

@@ -407,10 +407,10 @@ static int encode_block(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *
 	PUT(9, LD_ENC_PREDICT);
 	enc_predict(e, ids->vif, ids->src, ids->dst, ids->dir, n);
 	PUT(10, LD_ENC_PREDICT);
-	if (rs->keep_raw) {
-		size_t total = 0;
-		for (uint32_t k = 0; k < n; k++)
-			total += rs->raw_len[idx[k]];
+	size_t total = 0;
+	for (uint32_t k = 0; rs->keep_raw && k < n; k++)
+		total += rs->raw_len[idx[k]];
+	if (total) { /* blocks without any raw line store no raw column */
 		if (col_reset(e, 1 + (size_t)n * 5 + total) != 0)
 			goto oom;
 		uint8_t *p = e->col.p;
@@ -534,7 +534,10 @@ int ld_seg_encode(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, s
 	h.ts_max = tmax;
 	h.n_addrs = na;
 	h.n_strs = ns;
-	h.flags = rs->keep_raw ? LD_SEG_FLAG_RAW : 0;
+	h.flags = 0;
+	for (uint32_t b = 0; b < blocks; b++)
+		if (index[b].cols[15].csize)
+			h.flags = LD_SEG_FLAG_RAW;
 	h.crc = ld_crc32c(0, &h, offsetof(ld_seg_header, crc));
 	memcpy(e->file.p, &h, sizeof(h));
 	f.blocks = blocks;

@@ -105,6 +105,8 @@ void ld_rowset_clear(ld_rowset *rs);
 int ld_rowset_reserve(ld_rowset *rs, size_t rows);
 /* Copies r (strings interned, raw copied when keep_raw); -1 when out of memory. */
 int ld_rowset_add(ld_rowset *rs, const ld_record *r);
+/* Same, raw kept only when with_raw (and the row set keeps raw at all). */
+int ld_rowset_add_raw(ld_rowset *rs, const ld_record *r, bool with_raw);
 int64_t ld_rowset_intern_addr(ld_rowset *rs, const ld_addr *a);
 int64_t ld_rowset_intern_str(ld_rowset *rs, const char *p, uint32_t len);
 static inline ld_str ld_rowset_str(const ld_rowset *rs, uint32_t id)
