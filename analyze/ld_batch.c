@@ -203,8 +203,13 @@ int ld_batch_run(ld_engine *e, const char *dir, int64_t from_ns, int64_t to_ns,
 	}
 	if (c.n > 1)
 		qsort_r(c.ev, c.n, sizeof *c.ev, cev_cmp, e);
-	for (uint64_t i = 0; i < c.n; i++)
+	for (uint64_t i = 0; i < c.n; i++) {
+		if (i + 16 < c.n)
+			ld_engine_prefetch(e, &c.ev[i + 16], 1);
+		if (i + 8 < c.n)
+			ld_engine_prefetch(e, &c.ev[i + 8], 2);
 		ld_engine_feed_compact(e, &c.ev[i]);
+	}
 	st->rows = c.rows;
 	st->fed = c.n;
 	st->damaged = c.damaged + ss.segments_damaged;

@@ -50,8 +50,8 @@ typedef struct host {
 	float s[3], peak[3], alert_peak, vert_peak;
 	int64_t s_t[3], s_start[3];
 	uint32_t fc_since[3];
-	int64_t first_seen, last_seen, first_alert, first_suspect, onset, last_alert, last_scored;
-	uint32_t records, attempts, retries, noise, first_contacts, scored, peers, alerts;
+	int64_t first_alert, first_suspect, onset, last_alert, last_scored;
+	uint32_t attempts, retries, first_contacts, scored, peers, alerts;
 	uint32_t attempts_at_alert, seq_pairs, seq_total, same_subnet, last_v4;
 	uint32_t habitual_hits, fleet_discounted, vert_max, vert_peer, n_pset, ring_pos, ring_n;
 	uint32_t peer_key[PEER_SLOTS], peer_ds[PEER_SLOTS];
@@ -312,8 +312,6 @@ static host *host_of(ld_engine *e, uint32_t ident)
 	if (!h)
 		return NULL;
 	h->ident = ident;
-	h->first_seen = INT64_MAX;
-	h->last_seen = INT64_MIN;
 	h->first_alert = h->first_suspect = h->onset = h->last_alert = LD_TIME_NONE;
 	h->last_scored = LD_TIME_NONE;
 	h->vert_peer = LD_ID_NONE;
@@ -604,6 +602,25 @@ const ld_addr *ld_engine_addr(const ld_engine *e, uint32_t id)
 	return &e->ids.addrs[id].a;
 }
 
+void ld_engine_prefetch(const ld_engine *e, const ld_cevent *ev, int stage)
+{
+	if (ev->src >= e->ids.n_addrs || ev->dst >= e->ids.n_addrs)
+		return;
+	const ld_addr_info *si = &e->ids.addrs[ev->src];
+	if (stage == 1) {
+		__builtin_prefetch(si);
+		__builtin_prefetch(&e->ids.addrs[ev->dst]);
+		return;
+	}
+	uint32_t id = si->last_ident;
+	if (id == LD_ID_NONE || id >= e->ids.n_ids)
+		return;
+	const ld_ident *ident = &e->ids.ids[id];
+	__builtin_prefetch(ident);
+	if (ident->host != LD_ID_NONE)
+		__builtin_prefetch(e->hosts[ident->host]);
+}
+
 void ld_engine_feed_event(ld_engine *e, const ld_event *ev)
 {
 	ld_cevent c;
@@ -650,35 +667,43 @@ void ld_engine_feed_compact(ld_engine *e, const ld_cevent *ev)
 					true);
 	if (ident == LD_ID_NONE)
 		return;
-	host *h = host_of(e, ident);
-	if (!h)
-		return;
+	e->ids.addrs[sa].last_ident = ident;
+	/* identity-level counters live in the small, cache-resident identity table: most records
+	 * are discovery noise and never touch the (larger) scoring state */
 	si = &e->ids.addrs[sa];
 	di = &e->ids.addrs[da];
 	ld_ident *id = &e->ids.ids[ident];
-	id->last_ip = si->a;
-	if (ld_addr_is_v4(&si->a))
-		id->has_v4 = 1;
-	else
-		id->has_v6 = 1;
-	if (si->allow)
-		h->authorised = 1;
+	if (id->last_addr != sa) {
+		id->last_addr = sa;
+		if (ld_addr_is_v4(&si->a))
+			id->has_v4 = 1;
+		else
+			id->has_v6 = 1;
+	}
 	int64_t ts = ev->ts_ns;
-	if (ts < h->first_seen)
-		h->first_seen = ts;
-	if (ts > h->last_seen)
-		h->last_seen = ts;
-	h->records++;
+	if (!id->records || ts < id->first_seen)
+		id->first_seen = ts;
+	if (!id->records || ts > id->last_seen)
+		id->last_seen = ts;
+	id->records++;
 	e->st.east_west++;
 	bool have_ports = (ev->present & LD_RF_PORTS) || ev->sport || ev->dport;
 	unsigned cls = ld_analyze_port_class(c, ev->proto, ev->sport, ev->dport, have_ports);
 	bool opens = ev->proto != 6 || !(ev->present & LD_RF_TCPFLAGS) ||
 		     ((ev->tcp_flags & LD_TCP_SYN) && !(ev->tcp_flags & LD_TCP_ACK));
 	if (di->kind == LD_AK_NOISE || cls == LD_PC_BENIGN || !opens) {
-		h->noise++;
+		id->noise++;
 		e->st.noise++;
 		return;
 	}
+	bool allow = si->allow;
+	host *h = host_of(e, ident);
+	if (!h)
+		return;
+	si = &e->ids.addrs[sa];
+	di = &e->ids.addrs[da];
+	if (allow)
+		h->authorised = 1;
 	uint32_t dident = ld_idtab_ident(&e->ids, da, ts, 0, false);
 	if (dident == ident) /* a desktop's own other address */
 		return;
@@ -891,7 +916,8 @@ void ld_engine_host(const ld_engine *e, uint32_t idn, ld_host_summary *o)
 	o->id = idn;
 	o->first_seen = o->last_seen = o->first_alert = o->onset = o->first_suspect = LD_TIME_NONE;
 	o->vif = id->vif;
-	o->ip = id->last_ip;
+	if (id->last_addr != LD_ID_NONE)
+		o->ip = e->ids.addrs[id->last_addr].a;
 	o->has_v4 = id->has_v4;
 	o->has_v6 = id->has_v6;
 	if (id->desktop != LD_ID_NONE) {
@@ -913,10 +939,19 @@ void ld_engine_host(const ld_engine *e, uint32_t idn, ld_host_summary *o)
 		o->user = o->pool = "";
 		o->role = LD_ROLE_DESKTOP;
 	}
+	o->tracked = id->records > 0;
+	if (o->tracked) {
+		o->first_seen = id->first_seen;
+		o->last_seen = id->last_seen;
+		o->records = id->records;
+		o->noise = id->noise;
+		o->authorised = (id->desktop != LD_ID_NONE &&
+				 e->inv->desktops[id->desktop].role == LD_ROLE_SCANNER) ||
+				(id->addr != LD_ID_NONE && e->ids.addrs[id->addr].allow);
+	}
 	if (id->host == LD_ID_NONE)
 		return;
 	const host *h = e->hosts[id->host];
-	o->tracked = true;
 	o->authorised = h->authorised;
 	o->would_alert = h->would_alert;
 	o->level = h->authorised ? LD_LEVEL_NORMAL
@@ -942,8 +977,6 @@ void ld_engine_host(const ld_engine *e, uint32_t idn, ld_host_summary *o)
 	o->fast_peak = h->peak[0];
 	o->medium_peak = h->peak[1];
 	o->slow_peak = h->peak[2];
-	o->first_seen = h->first_seen;
-	o->last_seen = h->last_seen;
 	o->first_alert = h->first_alert;
 	o->first_suspect = h->first_suspect;
 	o->onset = h->onset;
@@ -951,10 +984,8 @@ void ld_engine_host(const ld_engine *e, uint32_t idn, ld_host_summary *o)
 		/* suspects: the earliest bucket start that is still relevant */
 		o->onset = h->s_start[bt < 3 ? bt : 0];
 	}
-	o->records = h->records;
 	o->attempts = h->attempts;
 	o->retries = h->retries;
-	o->noise = h->noise;
 	o->first_contacts = h->first_contacts;
 	o->scored = h->scored;
 	o->peers = h->peers;

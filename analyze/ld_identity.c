@@ -58,6 +58,7 @@ bool ld_idtab_init(ld_idtab *t, const ld_analyze_config *cfg, const ld_inventory
 		t->ids[i].desktop = i;
 		t->ids[i].addr = LD_ID_NONE;
 		t->ids[i].host = LD_ID_NONE;
+		t->ids[i].last_addr = LD_ID_NONE;
 	}
 	t->n_ids = nd;
 	return true;
@@ -121,6 +122,7 @@ uint32_t ld_idtab_addr(ld_idtab *t, const ld_addr *a)
 	memset(ai, 0, sizeof *ai);
 	ai->a = *a;
 	ai->dyn_ident = LD_ID_NONE;
+	ai->last_ident = LD_ID_NONE;
 	ai->h = addr_hash(a) | 1;
 	if (is_noise(a))
 		ai->kind = LD_AK_NOISE;
@@ -157,7 +159,11 @@ static uint32_t new_ident(ld_idtab *t, uint32_t addr, uint32_t vif)
 	id->addr = addr;
 	id->vif = vif;
 	id->host = LD_ID_NONE;
-	id->last_ip = t->addrs[addr].a;
+	id->last_addr = addr;
+	if (ld_addr_is_v4(&t->addrs[addr].a))
+		id->has_v4 = 1;
+	else
+		id->has_v6 = 1;
 	char buf[LD_ADDR_STRLEN];
 	ld_addr_format(&t->addrs[addr].a, buf);
 	id->name = strdup(buf);

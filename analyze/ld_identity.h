@@ -27,6 +27,7 @@ typedef struct ld_addr_info {
 	uint32_t inv_first, inv_n;
 	uint32_t dyn_ident; /* current address-keyed identity, LD_ID_NONE until needed */
 	uint32_t dyn_vif;
+	uint32_t last_ident; /* identity this address resolved to last (prefetch hint only) */
 	uint32_t h;         /* non-zero hash of the address: table keys must not depend on the
 			     * order addresses were interned in (live and batch intern differently) */
 } ld_addr_info;
@@ -36,8 +37,10 @@ typedef struct ld_ident {
 	uint32_t addr;      /* address id for address-keyed identities */
 	uint32_t vif;
 	uint32_t host;      /* index into the engine's host array, LD_ID_NONE until it scans */
-	ld_addr last_ip;
+	uint32_t last_addr; /* address id of its last source address */
 	uint8_t has_v4, has_v6;
+	uint32_t records, noise;       /* east-west drops from it; of which noise */
+	int64_t first_seen, last_seen; /* valid when records > 0 */
 	char *name;         /* address-keyed identities: the IP text */
 } ld_ident;
 
