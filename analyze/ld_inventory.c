@@ -241,6 +241,13 @@ ld_inventory *ld_inventory_load(const char *path, ld_err *err)
 		ld_err_errno(err, "%s", path);
 		return NULL;
 	}
+	ld_inventory *inv = ld_inventory_read(f, path, err);
+	fclose(f);
+	return inv;
+}
+
+ld_inventory *ld_inventory_read(FILE *f, const char *path, ld_err *err)
+{
 	ld_inventory *inv = ld_inventory_new();
 	char *line = malloc(INV_LINE_MAX);
 	if (!inv || !line) {
@@ -343,12 +350,10 @@ ld_inventory *ld_inventory_load(const char *path, ld_err *err)
 		goto fail;
 	}
 	free(line);
-	fclose(f);
 	ld_inventory_finish(inv);
 	return inv;
 fail:
 	free(line);
-	fclose(f);
 	ld_inventory_free(inv);
 	return NULL;
 }

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ld_log.h"
 #include "ld_record.h"
@@ -47,6 +48,8 @@ bool ld_inventory_add(ld_inventory *inv, const ld_addr *ip, const char *name, co
 void ld_inventory_finish(ld_inventory *inv);
 /* NULL with err "PATH:LINE: why". */
 ld_inventory *ld_inventory_load(const char *path, ld_err *err);
+/* The same from an open stream; `name` is used in messages. */
+ld_inventory *ld_inventory_read(FILE *f, const char *name, ld_err *err);
 /* Rows of one address: index of the first and count (0 when unknown). */
 uint32_t ld_inventory_rows_of(const ld_inventory *inv, const ld_addr *ip, uint32_t *first);
 /* Desktop holding ip at ts, or -1. */
