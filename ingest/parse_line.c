@@ -199,7 +199,8 @@ static const ld_format_entry *classify(const ld_syslog_hdr *h)
 int ld_parse_line(ld_parse_state *st, const char *line, size_t len, ld_record *out,
 		  uint8_t *reason)
 {
-	memset(out, 0, sizeof *out);
+	static const ld_record zero;
+	*out = zero; /* a struct copy: cheaper than the rep-stos a memset becomes here */
 	*reason = LD_REJ_NONE;
 	if (len > LD_LINE_MAX) {
 		*reason = LD_REJ_TOO_LONG;

@@ -33,11 +33,19 @@ static inline tok next_tok(const char *b, size_t len, size_t *p)
 	size_t i = *p;
 	while (i < len && b[i] == ' ')
 		i++;
-	const char *e = memchr(b + i, ' ', len - i);
-	size_t end = e ? (size_t)(e - b) : len;
+	size_t end = lp_next_space(b, i, len);
 	tok t = {b + i, end - i};
 	*p = end;
 	return t;
+}
+
+/* The "->" of the address token, or NULL. */
+static inline const char *find_arrow(const tok *t)
+{
+	for (size_t i = 1; i < t->n; i++)
+		if (t->s[i] == '>' && t->s[i - 1] == '-')
+			return t->s + i - 1;
+	return NULL;
 }
 
 static bool is_vif(const tok *t)
@@ -103,7 +111,13 @@ static int nsx_flags(const tok *t)
 static int endpoint(const char *s, size_t n, ld_addr *a, uint16_t *port, bool *has_port,
 		    uint8_t *reason)
 {
-	const char *sl = memrchr(s, '/', n);
+	const char *sl = NULL;
+	for (size_t i = n; i > 0; i--) {
+		if (s[i - 1] == '/') {
+			sl = s + i - 1;
+			break;
+		}
+	}
 	size_t an = sl ? (size_t)(sl - s) : n;
 	*has_port = false;
 	if (!lp_addr(s, an, a)) {
@@ -120,6 +134,68 @@ static int endpoint(const char *s, size_t n, ld_addr *a, uint16_t *port, bool *h
 		*has_port = true;
 	}
 	return 0;
+}
+
+/* One pass over "a.b.c.d[/port]" from s[*i]; stops at the first byte that is not part of it.
+ * false when the text is not a valid IPv4 endpoint of this shape. */
+static inline bool v4_endpoint(const char *s, size_t n, size_t *i, uint32_t *ip, uint32_t *port,
+			       bool *has_port)
+{
+	size_t k = *i;
+	uint32_t v = 0;
+	for (int part = 0; part < 4; part++) {
+		if (part > 0) {
+			if (k >= n || s[k] != '.')
+				return false;
+			k++;
+		}
+		uint32_t o = 0;
+		size_t d0 = k;
+		while (k < n && lp_is_digit(s[k]) && k - d0 < 4)
+			o = o * 10 + (uint32_t)(s[k++] - '0');
+		if (k == d0 || k - d0 > 3 || o > 255)
+			return false;
+		v = v << 8 | o;
+	}
+	*has_port = false;
+	if (k < n && s[k] == '/') {
+		k++;
+		uint32_t pv = 0;
+		size_t d0 = k;
+		while (k < n && lp_is_digit(s[k]) && k - d0 < 6)
+			pv = pv * 10 + (uint32_t)(s[k++] - '0');
+		if (k == d0 || k - d0 > 5 || pv > 65535)
+			return false;
+		*port = pv;
+		*has_port = true;
+	}
+	*ip = v;
+	*i = k;
+	return true;
+}
+
+/* Fast path for the common "a.b.c.d/p->a.b.c.d/p" token; false sends the caller to the general
+ * path (IPv6, errors). */
+static bool v4_pair(const tok *t, ld_record *out)
+{
+	size_t i = 0;
+	uint32_t sip, dip, sp = 0, dp = 0;
+	bool hs, hd;
+	if (!v4_endpoint(t->s, t->n, &i, &sip, &sp, &hs))
+		return false;
+	if (i + 2 > t->n || t->s[i] != '-' || t->s[i + 1] != '>')
+		return false;
+	i += 2;
+	if (!v4_endpoint(t->s, t->n, &i, &dip, &dp, &hd) || i != t->n || hs != hd)
+		return false;
+	ld_addr_from_v4(&out->src, sip);
+	ld_addr_from_v4(&out->dst, dip);
+	if (hs) {
+		out->sport = (uint16_t)sp;
+		out->dport = (uint16_t)dp;
+		out->present |= LD_RF_PORTS;
+	}
+	return true;
 }
 
 static int reject(uint8_t *reason, uint8_t why)
@@ -219,10 +295,12 @@ int ld_parse_nsx(ld_parse_state *st, const ld_syslog_hdr *h, const char *line, s
 
 	/* addresses; a TERM close reason (RST, FIN, TIMEOUT) may come first */
 	t = next_tok(b, n, &p);
-	const char *arrow = t.n >= 2 ? memmem(t.s, t.n, "->", 2) : NULL;
+	if (t.n > 0 && lp_is_digit(t.s[0]) && v4_pair(&t, out))
+		goto flags;
+	const char *arrow = find_arrow(&t);
 	if (!arrow && t.n > 0 && all_caps(&t)) {
 		t = next_tok(b, n, &p);
-		arrow = t.n >= 2 ? memmem(t.s, t.n, "->", 2) : NULL;
+		arrow = find_arrow(&t);
 	}
 	bool at_end = p >= n;
 	if (!arrow)
@@ -241,6 +319,7 @@ int ld_parse_nsx(ld_parse_state *st, const ld_syslog_hdr *h, const char *line, s
 		return reject(reason, LD_REJ_BAD_ADDRESS);
 
 	/* TCP flags on match lines; counters and tag are not kept */
+flags:
 	if (out->proto == 6 && !term) {
 		t = next_tok(b, n, &p);
 		int f = nsx_flags(&t);

@@ -62,6 +62,24 @@ static inline bool lp_addr(const char *s, size_t n, ld_addr *out)
 	return ld_addr_parse(out, s, n);
 }
 
+/* Offset of the first ' ' in s[i..n), or n.  Eight bytes at a time: tokens are a few bytes
+ * long, too short for a memchr call to pay off, too long for a byte loop to be cheap. */
+static inline size_t lp_next_space(const char *s, size_t i, size_t n)
+{
+	while (i + 8 <= n) {
+		uint64_t x;
+		memcpy(&x, s + i, 8);
+		x ^= UINT64_C(0x2020202020202020);
+		uint64_t z = (x - UINT64_C(0x0101010101010101)) & ~x & UINT64_C(0x8080808080808080);
+		if (z)
+			return i + (size_t)(__builtin_ctzll(z) >> 3);
+		i += 8;
+	}
+	while (i < n && s[i] != ' ')
+		i++;
+	return i;
+}
+
 /* Case-sensitive equality of a view with a literal. */
 #define LP_EQ(s, n, lit) ((n) == sizeof(lit) - 1 && memcmp((s), (lit), sizeof(lit) - 1) == 0)
 

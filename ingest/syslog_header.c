@@ -20,6 +20,7 @@
 #include "ld_parse.h"
 #include "ld_time.h"
 #include "parse_state.h"
+#include "parse_util.h"
 
 /* Last year whose instants fit int64 nanoseconds since 1970 (2262-04-11). */
 #define LD_YEAR_MAX 2261
@@ -157,8 +158,7 @@ static size_t bsd_ts(const char *s, size_t len, const ld_parse_opts *opts, int64
 /* Length of the token at s (up to a space). */
 static inline size_t tok_len(const char *s, size_t len)
 {
-	const char *e = memchr(s, ' ', len);
-	return e ? (size_t)(e - s) : len;
+	return lp_next_space(s, 0, len);
 }
 
 static inline size_t skip_sp(const char *s, size_t p, size_t len)

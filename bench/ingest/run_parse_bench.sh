@@ -34,14 +34,13 @@ for F in $FORMATS; do
 	esac
 	TG=$(secs grep -c -F "$WORD" "$FILE")
 	TA=$(secs "$AWK" -v c="$COL" '{ n[$c]++ } END { for (k in n) t++; print t }' "$FILE")
-	printf '| %-9s | %-16s | %7s | %11s | %8s | %12s | %9s | %7s |\n' format mode threads lines \
-		seconds "M lines/s" "MB/s" rejects
-	printf '| %-9s | %-16s | %7s | %11s | %8.2f | %12.2f | %9.1f | %7s |\n' "$F" "grep -c -F" 1 "$LINES" \
-		"$TG" "$(echo "$LINES / $TG / 1000000" | bc -l)" "$(echo "$BYTES / $TG / 1000000" | bc -l)" -
-	printf '| %-9s | %-16s | %7s | %11s | %8.2f | %12.2f | %9.1f | %7s |\n' "$F" "$(basename "$AWK") split" 1 \
-		"$LINES" "$TA" "$(echo "$LINES / $TA / 1000000" | bc -l)" "$(echo "$BYTES / $TA / 1000000" | bc -l)" -
+	printf '| %-9s | %-16s | %7s | %11s | %8.2f | %12.2f | %9.1f | %14s | %7s |\n' "$F" "grep -c -F" 1 "$LINES" \
+		"$TG" "$(echo "$LINES / $TG / 1000000" | bc -l)" "$(echo "$BYTES / $TG / 1000000" | bc -l)" - -
+	printf '| %-9s | %-16s | %7s | %11s | %8.2f | %12.2f | %9.1f | %14s | %7s |\n' "$F" "$(basename "$AWK") split" 1 \
+		"$LINES" "$TA" "$(echo "$LINES / $TA / 1000000" | bc -l)" "$(echo "$BYTES / $TA / 1000000" | bc -l)" - -
 	OUT="$WORK/$F.out"
-	"$BENCH" run --format "$F" --file "$FILE" --threads "1,$(nproc)" --store-dir "$WORK" | tee "$OUT"
+	"$BENCH" run --format "$F" --file "$FILE" --threads "1,$(nproc)" --store-dir "$WORK" > "$OUT"
+	cat "$OUT"
 	P1=$(awk -F'|' '$3 ~ /^ parse / && $4+0 == 1 { print $7 }' "$OUT")
 	PN=$(awk -F'|' -v n="$(nproc)" '$3 ~ /^ parse / && $4+0 == n { print $7 }' "$OUT")
 	G=$(echo "$LINES / $TG / 1000000" | bc -l)
