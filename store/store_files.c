@@ -49,7 +49,8 @@ int ld_store_cleanup(const char *dir, const ld_manifest *m, ld_err *err)
 		if (de->d_name[0] == '.' || strlen(de->d_name) != 10)
 			continue;
 		char day[4200];
-		snprintf(day, sizeof(day), "%s/%s", segs, de->d_name);
+		if (snprintf(day, sizeof(day), "%s/%s", segs, de->d_name) >= (int)sizeof(day))
+			continue;
 		DIR *dd = opendir(day);
 		if (!dd)
 			continue;
@@ -59,8 +60,9 @@ int ld_store_cleanup(const char *dir, const ld_manifest *m, ld_err *err)
 			const char *nm = fe->d_name;
 			size_t l = strlen(nm);
 			char rel[300], full[4500];
-			snprintf(rel, sizeof(rel), "segments/%s/%s", de->d_name, nm);
-			snprintf(full, sizeof(full), "%s/%s", day, nm);
+			if (snprintf(rel, sizeof(rel), "segments/%s/%s", de->d_name, nm) >= (int)sizeof(rel) ||
+			    snprintf(full, sizeof(full), "%s/%s", day, nm) >= (int)sizeof(full))
+				continue;
 			bool drop = false;
 			if (nm[0] == '.' && l > 4 && strcmp(nm + l - 4, ".tmp") == 0)
 				drop = true; /* an interrupted segment write */
