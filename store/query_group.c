@@ -527,10 +527,29 @@ static uint32_t local_to_global(ld_group_acc *a, uint64_t lkey)
 }
 
 /* Moves the segment's local tables into the global ones. */
-static int flush_segment(ld_group_acc *a)
+static bool spec_uses(const ld_group_spec *sp, bool (*is)(unsigned))
 {
-	if (!a->seg_valid)
+	for (unsigned k = 0; k < sp->n_cols; k++)
+		if (is(sp->cols[k]))
+			return true;
+	return sp->distinct_col >= 0 && is((unsigned)sp->distinct_col);
+}
+
+/* Group keys made only of values (ports, proto, ...) mean the same in every segment: their
+ * dense counts can stay across segments and be translated once, at the end. */
+static bool keys_are_values(const ld_group_acc *a)
+{
+	return a->spec.distinct_col < 0 && !spec_uses(&a->spec, col_is_addr) && !spec_uses(&a->spec, col_is_str);
+}
+
+static int flush_segment(ld_group_acc *a, bool final)
+{
+	if (!a->seg_valid && !(final && a->dense && a->n_touched))
 		return 0;
+	if (!final && a->dense && keys_are_values(a)) {
+		a->seg_valid = false; /* the next segment keeps adding to the same counts */
+		return 0;
+	}
 	size_t n_local = a->dense ? a->n_touched : a->n_local;
 	uint32_t *gmap = malloc((n_local ? n_local : 1) * sizeof *gmap);
 	if (!gmap)
@@ -624,13 +643,6 @@ static unsigned bits_for(uint32_t n)
 }
 
 /* Starts a segment for b's dictionaries; -1 on OOM, -2 when the key does not fit 64 bits. */
-static bool spec_uses(const ld_group_spec *sp, bool (*is)(unsigned))
-{
-	for (unsigned k = 0; k < sp->n_cols; k++)
-		if (is(sp->cols[k]))
-			return true;
-	return sp->distinct_col >= 0 && is((unsigned)sp->distinct_col);
-}
 
 static bool copy_dicts(ld_group_acc *a, const ld_block *b)
 {
@@ -846,7 +858,7 @@ int ld_group_acc_add(ld_group_acc *a, const ld_block *b, const uint32_t *sel, ui
 	if (nsel == 0)
 		return 0;
 	if (!same_segment(a, b)) {
-		if (flush_segment(a) != 0)
+		if (flush_segment(a, false) != 0)
 			goto oom;
 		int r = begin_segment(a, b);
 		if (r == -1)
@@ -916,7 +928,7 @@ oom:
 
 int ld_group_acc_merge(ld_group_acc *dst, ld_group_acc *src, ld_err *err)
 {
-	if (flush_segment(dst) != 0 || flush_segment(src) != 0)
+	if (flush_segment(dst, true) != 0 || flush_segment(src, true) != 0)
 		goto oom;
 	uint32_t *gmap = malloc((src->n_groups ? src->n_groups : 1) * sizeof *gmap);
 	if (!gmap)
@@ -1044,7 +1056,7 @@ static void select_top(ld_group_acc *a, size_t keep)
 
 int ld_group_acc_result(ld_group_acc *a, uint32_t top, const ld_group_row **rows, size_t *n, ld_err *err)
 {
-	if (flush_segment(a) != 0) {
+	if (flush_segment(a, true) != 0) {
 		ld_err_set(err, "out of memory in group-by");
 		return -1;
 	}

@@ -324,6 +324,18 @@ static void test_group_three_cols_distinct_reporter(void **state)
 	check_spec(&sp);
 }
 
+static void test_group_values_only(void **state)
+{
+	(void)state;
+	/* keys without dictionaries carry their counts across segments */
+	ld_group_spec sp = {.cols = {LD_QCOL_DPORT}, .n_cols = 1, .distinct_col = -1};
+	check_spec(&sp);
+	ld_group_spec sp2 = {.cols = {LD_QCOL_DPORT, LD_QCOL_PROTO}, .n_cols = 2, .distinct_col = -1};
+	check_spec(&sp2);
+	ld_group_spec sp3 = {.cols = {LD_QCOL_LEN}, .n_cols = 1, .distinct_col = -1};
+	check_spec(&sp3);
+}
+
 static void test_bad_specs(void **state)
 {
 	(void)state;
@@ -347,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_group_dport_distinct_src),
 		cmocka_unit_test(test_group_reporter_distinct_dport),
 		cmocka_unit_test(test_group_three_cols_distinct_reporter),
+		cmocka_unit_test(test_group_values_only),
 		cmocka_unit_test(test_bad_specs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
