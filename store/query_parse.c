@@ -406,7 +406,7 @@ static bool add_addr_value(parser *p, qnode *n, const token *t)
 {
 	char tmp[96];
 	ld_prefix pf;
-	if (t->kind == T_STRING || t->len == 0) {
+	if (t->len == 0) { /* quoted addresses are accepted as they are */
 		fail(p, t->pos, "expected an address or prefix for %s", ld_qcol_name(n->col));
 		return false;
 	}

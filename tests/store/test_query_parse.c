@@ -75,6 +75,9 @@ static void test_addresses_and_strings(void **state)
 	parses_to("src != 10.0.0.1", "(src not in (10.0.0.1))");
 	parses_to("src not in (10.0.0.0/8)", "(src not in (10.0.0.0/8))");
 	parses_to("host 10.0.0.1", "(host in (10.0.0.1))");
+	parses_to("src = \"10.0.0.1\"", "(src in (10.0.0.1))");
+	parses_to("src = ::ffff:10.0.0.1", "(src in (10.0.0.1))");
+	parses_to("dst in fd00::/8", "(dst in (fd00::/8))");
 	parses_to("host = 2001:DB8:0:0:0:0:0:1", "(host in (2001:db8::1))");
 	parses_to("host 10.64.0.0/16", "(host in (10.64.0.0/16))");
 	parses_to("host in (10.0.0.1, 10.0.0.2)", "(host in (10.0.0.1, 10.0.0.2))");
@@ -130,6 +133,8 @@ static void test_errors(void **state)
 	fails_with("dport = 1)", "at column 10: expected 'and', 'or' or the end, got ')'");
 	fails_with("dport = 1 & proto = 6", "at column 11: expected 'and', 'or' or the end");
 	fails_with("dport = \"445\"", "at column 9: expected a number for dport");
+	fails_with("src = \"\"", "at column 7: expected an address or prefix for src");
+	fails_with("host", "at column 5: expected an operator");
 }
 
 static void test_nesting_limit(void **state)
