@@ -158,7 +158,17 @@ static inline int64_t fw_local_to_utc_ns(const ld_parse_opts *o, ld_fw_stream *f
 		fw->tz = o->local_tz && *o->local_tz ? ld_tz_get(o->local_tz) : NULL;
 		fw->tz_state = fw->tz ? 1 : 2;
 	}
-	int64_t utc = fw->tz ? ld_tz_local_to_utc(fw->tz, local_s) : local_s - o->local_tz_offset_s;
+	if (!fw->tz)
+		return (local_s - o->local_tz_offset_s) * LD_NS_PER_SEC;
+	if (local_s >= fw->tz_win_lo && local_s < fw->tz_win_hi)
+		return (local_s - fw->tz_win_off) * LD_NS_PER_SEC; /* same offset as the last line */
+	int64_t utc, lo, hi;
+	int32_t off;
+	if (ld_tz_local_window(fw->tz, local_s, &utc, &lo, &hi, &off)) {
+		fw->tz_win_lo = lo;
+		fw->tz_win_hi = hi;
+		fw->tz_win_off = off;
+	}
 	return utc * LD_NS_PER_SEC;
 }
 

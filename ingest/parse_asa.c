@@ -32,12 +32,17 @@ static bool cur_lit(asa_cur *c, const char *lit)
 	return false;
 }
 
-/* Next token ending at a space or any byte of `stops`. */
+/* Next token ending at a space or any byte of `stops` (at most two bytes). */
 static fw_span cur_tok(asa_cur *c, const char *stops)
 {
 	cur_ws(c);
 	fw_span s = {c->p, 0};
-	while (c->p < c->e && *c->p != ' ' && !strchr(stops, *c->p))
+	char s0 = stops[0], s1 = s0 ? stops[1] : 0;
+	if (!s0)
+		s0 = ' ';
+	if (!s1)
+		s1 = ' ';
+	while (c->p < c->e && *c->p != ' ' && *c->p != s0 && *c->p != s1)
 		c->p++;
 	s.n = (size_t)(c->p - s.p);
 	return s;
@@ -227,11 +232,14 @@ static bool ftd_key_char(char c)
 	       c == ' ' || c == '_';
 }
 
-/* Value of `key` in a Key: Value list; values may contain ", " so a value ends only at
+typedef struct ftd_fields {
+	fw_span action, sip, dip, sport, dport, proto, rule;
+} ftd_fields;
+
+/* One pass over "Key: Value, Key: Value, ..."; values may contain ", " so a value ends only at
  * ", <Key>: ". */
-static bool ftd_get(const char *p, const char *e, const char *key, fw_span *val)
+static void ftd_scan(const char *p, const char *e, ftd_fields *f)
 {
-	size_t kl = strlen(key);
 	const char *q = p;
 	for (int guard = 0; guard < 256 && q < e; guard++) {
 		const char *colon = NULL;
@@ -244,14 +252,16 @@ static bool ftd_get(const char *p, const char *e, const char *key, fw_span *val)
 				break;
 		}
 		if (!colon)
-			return false;
+			return;
 		const char *vs = colon + 1;
 		if (vs < e && *vs == ' ')
 			vs++;
-		/* find the end of the value */
 		const char *ve = e, *next = e;
 		for (const char *k = vs; k + 1 < e; k++) {
-			if (k[0] != ',' || k[1] != ' ')
+			k = memchr(k, ',', (size_t)(e - k));
+			if (!k || k + 1 >= e)
+				break;
+			if (k[1] != ' ')
 				continue;
 			const char *m = k + 2;
 			while (m < e && m - k < 66 && ftd_key_char(*m))
@@ -262,44 +272,56 @@ static bool ftd_get(const char *p, const char *e, const char *key, fw_span *val)
 				break;
 			}
 		}
-		if ((size_t)(colon - q) == kl && memcmp(q, key, kl) == 0) {
-			val->p = vs;
-			val->n = (size_t)(ve - vs);
-			return true;
-		}
+		fw_span key = {q, (size_t)(colon - q)}, val = fw_trim((fw_span){vs, (size_t)(ve - vs)});
+		fw_span *slot = NULL;
+		if (fw_eq(key, "AccessControlRuleAction"))
+			slot = &f->action;
+		else if (fw_eq(key, "SrcIP"))
+			slot = &f->sip;
+		else if (fw_eq(key, "DstIP"))
+			slot = &f->dip;
+		else if (fw_eq(key, "SrcPort"))
+			slot = &f->sport;
+		else if (fw_eq(key, "DstPort"))
+			slot = &f->dport;
+		else if (fw_eq(key, "Protocol"))
+			slot = &f->proto;
+		else if (fw_eq(key, "AccessControlRuleName"))
+			slot = &f->rule;
+		if (slot && !slot->p)
+			*slot = val;
 		q = next;
 	}
-	return false;
 }
 
 static int asa_ftd_conn(const char *p, const char *e, ld_record *out, uint8_t *reason)
 {
-	fw_span act, sip, dip, v;
-	if (!ftd_get(p, e, "AccessControlRuleAction", &act) || !ftd_get(p, e, "SrcIP", &sip) ||
-	    !ftd_get(p, e, "DstIP", &dip)) {
+	ftd_fields f;
+	memset(&f, 0, sizeof f);
+	ftd_scan(p, e, &f);
+	if (!f.action.p || !f.sip.p || !f.dip.p) {
 		*reason = LD_REJ_TRUNCATED;
 		return LD_PARSE_REJECT;
 	}
-	if (!fw_addr(fw_trim(sip), &out->src) || !fw_addr(fw_trim(dip), &out->dst)) {
+	if (!fw_addr(f.sip, &out->src) || !fw_addr(f.dip, &out->dst)) {
 		*reason = LD_REJ_BAD_ADDRESS;
 		return LD_PARSE_REJECT;
 	}
-	if (ftd_get(p, e, "Protocol", &v)) {
-		int pr = fw_proto(fw_trim(v));
+	if (f.proto.p) {
+		int pr = fw_proto(f.proto);
 		if (pr >= 0)
 			out->proto = (uint8_t)pr;
 	}
-	fw_span sp, dp;
-	if (ftd_get(p, e, "SrcPort", &sp) && ftd_get(p, e, "DstPort", &dp)) {
-		if (!fw_port(fw_trim(sp), &out->sport) || !fw_port(fw_trim(dp), &out->dport)) {
+	if (f.sport.p && f.dport.p) {
+		if (!fw_port(f.sport, &out->sport) || !fw_port(f.dport, &out->dport)) {
 			*reason = LD_REJ_BAD_PORT;
 			return LD_PARSE_REJECT;
 		}
 		out->present |= LD_RF_PORTS;
 	}
-	if (ftd_get(p, e, "AccessControlRuleName", &v))
-		out->rule = fw_str(fw_trim(v));
-	act = fw_trim(act);
+	if (f.rule.p)
+		out->rule = fw_str(f.rule);
+	fw_span act = f.action;
 	if (fw_ieq(act, "Block with reset") || fw_ieq(act, "Interactive Block with reset")) {
 		out->action = LD_ACTION_REJECT;
 		return LD_PARSE_DROP;

@@ -59,6 +59,8 @@ typedef struct ld_fw_stream {
 	uint64_t winfw_events_lost;            /* sum of INFO-EVENTS-LOST counts */
 	const struct ld_tz *tz;                /* opts.local_tz resolved once per stream */
 	uint8_t tz_state;                      /* 0 unresolved, 1 zone loaded, 2 use fixed offset */
+	int32_t tz_win_off;                    /* local times in [tz_win_lo, tz_win_hi) convert */
+	int64_t tz_win_lo, tz_win_hi;          /* with this one offset (empty when lo == hi) */
 } ld_fw_stream;
 
 int ld_parse_asa(ld_parse_state *st, const ld_syslog_hdr *h, const char *line, size_t len,

@@ -92,9 +92,19 @@ static void fgt_scan(const char *p, const char *e, fgt_fields *f)
 		fw_span val;
 		if (p < e && *p == '"') {
 			const char *s = ++p;
-			while (p < e && *p != '"') {
-				if (*p == '\\' && p + 1 < e)
-					p++;
+			for (;;) {
+				const char *q = memchr(p, '"', (size_t)(e - p));
+				if (!q) {
+					p = e;
+					break;
+				}
+				/* an odd run of backslashes before the quote escapes it */
+				size_t bs = 0;
+				while (q - bs > s && q[-1 - (ptrdiff_t)bs] == '\\')
+					bs++;
+				p = q;
+				if (bs % 2 == 0)
+					break;
 				p++;
 			}
 			val = (fw_span){s, (size_t)(p - s)};

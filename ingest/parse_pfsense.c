@@ -30,12 +30,13 @@ static size_t pf_split(const char *p, const char *e, fw_span *col)
 {
 	size_t n = 0;
 	while (n < PF_COLS) {
-		const char *c = memchr(p, ',', (size_t)(e - p));
-		const char *end = c ? c : e;
+		const char *c = p;
+		while (c < e && *c != ',') /* fields are short: a loop beats memchr calls */
+			c++;
 		col[n].p = p;
-		col[n].n = (size_t)(end - p);
+		col[n].n = (size_t)(c - p);
 		n++;
-		if (!c)
+		if (c >= e)
 			break;
 		p = c + 1;
 	}

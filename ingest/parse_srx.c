@@ -26,8 +26,13 @@ static fw_span srx_value(const char *p, const char *e, const char **next)
 	else if (e - p >= 3 && (memcmp(p, LQ, 3) == 0 || memcmp(p, RQ, 3) == 0))
 		p += 3;
 	const char *s = p;
-	while (p < e && *p != '"' && !(e - p >= 3 && (memcmp(p, RQ, 3) == 0 || memcmp(p, LQ, 3) == 0))) {
-		if (*p == '\\' && p + 1 < e)
+	while (p < e) {
+		char c = *p;
+		if (c == '"')
+			break;
+		if (c == '\xe2' && e - p >= 3 && (memcmp(p, RQ, 3) == 0 || memcmp(p, LQ, 3) == 0))
+			break;
+		if (c == '\\' && p + 1 < e)
 			p++;
 		p++;
 	}

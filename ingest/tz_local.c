@@ -342,6 +342,44 @@ int64_t ld_tz_local_to_utc(const ld_tz *tz, int64_t local_s)
 	return local_s - before; /* in the gap */
 }
 
+bool ld_tz_local_window(const ld_tz *tz, int64_t local_s, int64_t *utc, int64_t *lo, int64_t *hi,
+			int32_t *off)
+{
+	*utc = ld_tz_local_to_utc(tz, local_s);
+	int32_t o = ld_tz_offset_at(tz, *utc);
+	*off = o;
+	const int64_t far = INT64_C(1) << 50;
+	if (tz->n == 0) {
+		if (tz->rule.present && tz->rule.has_dst)
+			return false;
+		*lo = -far;
+		*hi = far;
+		return *utc == local_s - o;
+	}
+	/* i = last transition at or before utc, -1 before the first */
+	int64_t i = -1;
+	uint32_t a = 0, b = tz->n;
+	while (a < b) {
+		uint32_t mid = a + (b - a) / 2;
+		if (tz->at[mid] <= *utc)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	i = (int64_t)a - 1;
+	if (i == (int64_t)tz->n - 1 && tz->rule.present && tz->rule.has_dst)
+		return false; /* the footer rule governs: no fixed window */
+	int32_t prev = i <= 0 ? tz->first_off : tz->off[i - 1];
+	int64_t start = i < 0 ? -far : tz->at[i];
+	int64_t end = i + 1 < (int64_t)tz->n ? tz->at[i + 1] : far;
+	int32_t next = i + 1 < (int64_t)tz->n ? tz->off[i + 1] : o;
+	if (i < 0)
+		prev = o;
+	*lo = start + (o > prev ? o : prev);
+	*hi = end + (o < next ? o : next);
+	return local_s >= *lo && local_s < *hi && *utc == local_s - o;
+}
+
 /* --- cache ------------------------------------------------------------------------------- */
 
 static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -36,6 +36,13 @@ int32_t ld_tz_offset_at(const ld_tz *tz, int64_t utc_s);
 /* Local civil seconds -> UTC seconds (see the gap/overlap rule above). */
 int64_t ld_tz_local_to_utc(const ld_tz *tz, int64_t local_s);
 
+/* Like ld_tz_local_to_utc(), and also returns the window [*lo, *hi) of local times around
+ * local_s that all convert with the same offset *off (no transition, gap or overlap inside), so
+ * that callers can convert the next lines with one subtraction.  Returns false (no window, result
+ * still valid in *utc) when the time lies in a gap/overlap or beyond the transition table. */
+bool ld_tz_local_window(const ld_tz *tz, int64_t local_s, int64_t *utc, int64_t *lo, int64_t *hi,
+			int32_t *off);
+
 /* Common zone abbreviations as logged by devices ("UTC", "EDT", "CEST"...): offset in seconds.
  * Returns false for unknown or ambiguous abbreviations. */
 bool ld_tz_abbr_offset(const char *s, size_t len, int32_t *off_s);

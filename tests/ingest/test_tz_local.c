@@ -84,6 +84,36 @@ static void test_local_roundtrip(void **state)
 	}
 }
 
+/* The conversion window: every local time inside it converts with its one offset. */
+static void test_local_window(void **state)
+{
+	(void)state;
+	const int64_t lo0 = civil_s(1960, 1, 1, 0, 0, 0), hi0 = civil_s(2036, 1, 1, 0, 0, 0);
+	int windows = 0;
+	for (size_t z = 0; z < sizeof zones / sizeof zones[0]; z++) {
+		const ld_tz *tz = ld_tz_get(zones[z]);
+		assert_non_null(tz);
+		for (int i = 0; i < 3000; i++) {
+			int64_t local = lo0 + (int64_t)(next_rand() % (uint64_t)(hi0 - lo0));
+			int64_t utc, lo, hi;
+			int32_t off;
+			bool w = ld_tz_local_window(tz, local, &utc, &lo, &hi, &off);
+			assert_int_equal(utc, ld_tz_local_to_utc(tz, local));
+			if (!w)
+				continue;
+			windows++;
+			assert_true(lo <= local && local < hi);
+			int64_t probe[4] = {lo, hi - 1, local, lo + (int64_t)(next_rand() % (uint64_t)(hi - lo))};
+			for (int k = 0; k < 4; k++) {
+				if (probe[k] < civil_s(1900, 1, 1, 0, 0, 0) || probe[k] > civil_s(2100, 1, 1, 0, 0, 0))
+					continue;
+				assert_int_equal(ld_tz_local_to_utc(tz, probe[k]), probe[k] - off);
+			}
+		}
+	}
+	assert_true(windows > 1000);
+}
+
 static void test_dst_gap_and_overlap(void **state)
 {
 	(void)state;
@@ -214,6 +244,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_offsets_match_libc), cmocka_unit_test(test_local_roundtrip),
+		cmocka_unit_test(test_local_window),
 		cmocka_unit_test(test_dst_gap_and_overlap), cmocka_unit_test(test_leap_days),
 		cmocka_unit_test(test_footer_only),	   cmocka_unit_test(test_bad_input),
 	};
