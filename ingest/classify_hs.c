@@ -32,8 +32,10 @@ static const struct pat {
 	{"(^|\\s)INET6?\\s+\\S+\\s+(DROP|REJECT)\\s", DROP_ID + LD_FMT_NSX, 0},
 	/* netfilter LOG family */
 	{"(^|[^A-Za-z0-9_])IN=\\S*\\s+OUT=\\S*\\s.*SRC=\\S+\\s+DST=", LD_FMT_IPTABLES, 0},
-	{"(DROP|REJECT|BLOCK|DENY|DENIED|-D\\]|-R\\]|-D-)[^=]*IN=\\S*\\s+OUT=", DROP_ID + LD_FMT_IPTABLES,
-	 HS_FLAG_CASELESS},
+	/* a hint only (the parser decides): verdict words as prefixes write them, not "Block ..." in
+	 * a UniFi description */
+	{"(DROP|REJECT|BLOCK|DENY|DENIED|drop|reject|block|deny|-D\\]|-R\\]|-D-)[^=]*IN=\\S*\\s+OUT=",
+	 DROP_ID + LD_FMT_IPTABLES, 0},
 	/* Cisco ASA / FTD */
 	{"%(ASA|PIX|FWSM|FTD)-([a-z]+-)?\\d-\\d{6}:", LD_FMT_ASA, 0},
 	{"%(ASA|PIX|FWSM|FTD)-([a-z]+-)?\\d-(106001|106006|106007|106014|106015|106021|106023|313001|"
@@ -49,10 +51,13 @@ static const struct pat {
 	{"date=\\d{4}-\\d\\d-\\d\\d\\s+time=\\d\\d:\\d\\d:\\d\\d\\s.*type=\"?traffic", LD_FMT_FORTIGATE, 0},
 	{"type=\"?traffic.*action=\"?(deny|ip-conn|dropped|blocked)", DROP_ID + LD_FMT_FORTIGATE, 0},
 	/* pfSense / OPNsense filterlog */
-	{"filterlog(\\[\\d+\\])?:?\\s+\\d*,[^,]*,[^,]*,[^,]*,[^,]*,[a-z-]+,(block|pass|match),",
+	/* "filterlog[pid]: csv", "filterlog: csv", RFC 5424 "filterlog PID - [SD] csv" */
+	{"filterlog(\\[\\d+\\]:?|:|\\s+\\d+\\s+-\\s+(\\[[^\\]]*\\]|-))\\s+\\d*,[^,]*,[^,]*,[^,]*,[^,]*,"
+	 "[a-z-]+,(block|pass|match),",
 	 LD_FMT_PFSENSE, 0},
-	{"filterlog(\\[\\d+\\])?:?\\s+\\d*,[^,]*,[^,]*,[^,]*,[^,]*,[a-z-]+,block,", DROP_ID + LD_FMT_PFSENSE,
-	 0},
+	{"filterlog(\\[\\d+\\]:?|:|\\s+\\d+\\s+-\\s+(\\[[^\\]]*\\]|-))\\s+\\d*,[^,]*,[^,]*,[^,]*,[^,]*,"
+	 "[a-z-]+,block,",
+	 DROP_ID + LD_FMT_PFSENSE, 0},
 	/* Juniper SRX */
 	{"RT_FLOW_SESSION_(DENY|CREATE|CLOSE)", LD_FMT_SRX, 0},
 	{"RT_FLOW_SESSION_DENY", DROP_ID + LD_FMT_SRX, 0},
