@@ -273,6 +273,14 @@ static void test_damaged_ids(void **state)
 	assert_true(want > 0);
 	ld_query_eval_free(ev);
 	ld_query_free(e);
+
+	/* an address absent from the dictionary matches no row, damaged ids included */
+	e = ld_query_parse("src = 192.0.2.1 or reporter = nope", NOW, &err);
+	assert_non_null(e);
+	ev = ld_query_eval_new(e, INT64_MIN, INT64_MAX);
+	assert_int_equal(ld_query_eval_block(ev, &f.b, sel), 0);
+	ld_query_eval_free(ev);
+	ld_query_free(e);
 }
 
 int main(void)
