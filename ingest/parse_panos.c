@@ -10,7 +10,9 @@
 #include "parse_state.h"
 #include "parse_util.h"
 
-#define PAN_COLS 75
+/* Columns 0-74 are the stable layout; the parser needs none after the destination VM UUID (55),
+ * so splitting stops there. */
+#define PAN_COLS 56
 
 enum pan_col {
 	PAN_RECEIVE_TIME = 1,
