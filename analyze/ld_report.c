@@ -93,9 +93,10 @@ static void explain(const ld_engine *e, ld_suspect *s)
 	} else if (h->level == LD_LEVEL_SUSPECT) {
 		add_reason(s, "suspect: scored %.0f%% of an alert threshold", (double)h->score);
 	}
-	add_reason(s, "%u%s new peers probed, %u%s ports (%s), %" PRIu64 " first contacts",
-		   h->peers, h->peers_overflow ? "+" : "", h->ports_distinct,
-		   h->ports_overflow ? "+" : "", ports, h->first_contacts);
+	add_reason(s, "%u%s new peer%s probed, %u%s port%s (%s), %" PRIu64 " first contact%s",
+		   h->peers, h->peers_overflow ? "+" : "", h->peers == 1 ? "" : "s", h->ports_distinct,
+		   h->ports_overflow ? "+" : "", h->ports_distinct == 1 ? "" : "s", ports,
+		   h->first_contacts, h->first_contacts == 1 ? "" : "s");
 	if (h->seq_total >= 5 && h->seq_pairs * 10 >= h->seq_total * 6)
 		add_reason(s, "sequential sweep: %u of %u consecutive targets adjacent, %u in own subnet",
 			   h->seq_pairs, h->seq_total, h->same_subnet);
@@ -454,7 +455,12 @@ void ld_report_print_table(FILE *out, const ld_report *r, size_t top, bool all)
 			s->kind, s->h.peers, ports[0] ? ports : "-", fs, fa,
 			s->n_reasons ? s->reasons[0] : "");
 	}
-	fprintf(out, "\nWhy (top %zu):\n", rank < 5 ? rank : (size_t)5);
+	size_t flagged = 0;
+	for (size_t i = 0; i < r->n; i++)
+		if (shown(&r->s[i], all) && r->s[i].h.level != LD_LEVEL_NORMAL)
+			flagged++;
+	if (flagged)
+		fprintf(out, "\nWhy (top %zu):\n", flagged < 5 ? flagged : (size_t)5);
 	rank = 0;
 	for (size_t i = 0; i < r->n && rank < 5; i++) {
 		const ld_suspect *s = &r->s[i];
