@@ -215,6 +215,12 @@ static uint32_t to_ds(const ld_engine *e, int64_t ts)
 	return (uint32_t)d;
 }
 
+/* Age of a table timestamp; records slightly out of order (prev after now) count as age 0 */
+static inline uint32_t age(uint32_t now, uint32_t prev)
+{
+	return now >= prev ? now - prev : 0;
+}
+
 static int64_t from_ds(const ld_engine *e, uint32_t ds)
 {
 	return e->base_ns + (int64_t)ds * (LD_NS_PER_SEC / DS_PER_SEC);
@@ -252,7 +258,8 @@ static uint32_t novelty_touch(uint32_t *keys, uint32_t *ds, uint32_t cap, uint16
 	for (uint32_t k = 0; k < cap; k++, j = (j + 1) & mask) {
 		if (keys[j] == key) {
 			uint32_t prev = ds[j];
-			ds[j] = now;
+			if (now > prev)
+				ds[j] = now;
 			return prev;
 		}
 		if (!keys[j])
@@ -266,7 +273,7 @@ static uint32_t novelty_touch(uint32_t *keys, uint32_t *ds, uint32_t cap, uint16
 		/* purge expired entries, rebuilding the probe sequence */
 		uint32_t tk[PP_SLOTS], td[PP_SLOTS], m = 0;
 		for (uint32_t i = 0; i < cap; i++)
-			if (keys[i] && now - ds[i] <= horizon_ds) {
+			if (keys[i] && age(now, ds[i]) <= horizon_ds) {
 				tk[m] = keys[i];
 				td[m++] = ds[i];
 			}
@@ -719,7 +726,7 @@ void ld_engine_feed_compact(ld_engine *e, const ld_cevent *ev)
 		h->bloom = calloc(2 * BLOOM_WORDS + RECENT_N, sizeof(uint64_t));
 		h->bloom_day = now;
 	}
-	if (h->bloom && now - h->bloom_day > horizon) {
+	if (h->bloom && age(now, h->bloom_day) > horizon) {
 		memset(h->bloom, 0, 2 * BLOOM_WORDS * sizeof(uint64_t));
 		h->bloom_day = now;
 	}
@@ -730,7 +737,7 @@ void ld_engine_feed_compact(ld_engine *e, const ld_cevent *ev)
 	if (pp_bloom) {
 		/* no timestamp in the filter: the recent table tells a retransmit from a retry */
 		uint64_t *rec = &h->bloom[2 * BLOOM_WORDS + (mix32(pp_key ^ 0xA5A5u) & (RECENT_N - 1))];
-		if ((uint32_t)(*rec >> 32) == pp_key && now - (uint32_t)*rec <= dedupe) {
+		if ((uint32_t)(*rec >> 32) == pp_key && age(now, (uint32_t)*rec) <= dedupe) {
 			*rec = (uint64_t)pp_key << 32 | now;
 			e->st.duplicates++;
 			return;
@@ -739,7 +746,7 @@ void ld_engine_feed_compact(ld_engine *e, const ld_cevent *ev)
 	if (h->bloom)
 		h->bloom[2 * BLOOM_WORDS + (mix32(pp_key ^ 0xA5A5u) & (RECENT_N - 1))] =
 			(uint64_t)pp_key << 32 | now;
-	if (pp_prev && now - pp_prev <= dedupe) {
+	if (pp_prev && age(now, pp_prev) <= dedupe) {
 		e->st.duplicates++;
 		return;
 	}
@@ -747,14 +754,14 @@ void ld_engine_feed_compact(ld_engine *e, const ld_cevent *ev)
 	e->st.attempts++;
 	fleet_note(e, h, ts, ev->proto, port);
 	unsigned prior_days = habit_note(h, pp_key, ts, true);
-	if (pp_bloom || (pp_prev && now - pp_prev <= horizon)) {
+	if (pp_bloom || (pp_prev && age(now, pp_prev) <= horizon)) {
 		h->retries++;
 		return;
 	}
 	uint32_t peer_prev = novelty_touch(h->peer_key, h->peer_ds, PEER_SLOTS, &h->n_peer,
 					   &h->peers_overflow, h->bloom, di->h, now, horizon,
 					   &peer_bloom);
-	bool new_peer = !peer_bloom && !(peer_prev && now - peer_prev <= horizon);
+	bool new_peer = !peer_bloom && !(peer_prev && age(now, peer_prev) <= horizon);
 	h->first_contacts++;
 
 	/* weight */
@@ -835,7 +842,7 @@ void ld_engine_feed_compact(ld_engine *e, const ld_cevent *ev)
 		if (h->vt[i].start_ds < old->start_ds)
 			old = &h->vt[i];
 	}
-	if (!vt || now - vt->start_ds > win) {
+	if (!vt || age(now, vt->start_ds) > win) {
 		if (!vt)
 			vt = old;
 		vt->addr = da;

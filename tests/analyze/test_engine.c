@@ -142,6 +142,26 @@ static void test_dedupe(void **state)
 	fx_free(f);
 }
 
+/* Records a little out of order (a retransmit logged before the original) are still one
+ * attempt, and a late original does not become a second first contact. */
+static void test_out_of_order(void **state)
+{
+	(void)state;
+	fixture *f = fx_new(NULL);
+	char p[32];
+	for (int i = 0; i < 4; i++) {
+		peer(p, i);
+		int64_t t = T0 + i * 10 * S;
+		syn(f, t + 1 * S, "10.20.1.5", p, 445, LD_DIR_OUT, 0);
+		syn(f, t, "10.20.1.5", p, 445, LD_DIR_OUT, 0);
+		syn(f, t + 2 * S, "10.20.1.5", p, 445, LD_DIR_IN, 0);
+	}
+	ld_host_summary h = host_of(f, "10.20.1.5");
+	assert_int_equal(h.attempts, 4);
+	assert_int_equal(h.first_contacts, 4);
+	fx_free(f);
+}
+
 /* Retries to a known peer score nothing; a known peer on a new port scores half. */
 static void test_first_contact(void **state)
 {
@@ -479,6 +499,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fast_tier_worm),
 		cmocka_unit_test(test_dedupe),
+		cmocka_unit_test(test_out_of_order),
 		cmocka_unit_test(test_first_contact),
 		cmocka_unit_test(test_medium_and_slow_tiers),
 		cmocka_unit_test(test_noise_ignored),
