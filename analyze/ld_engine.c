@@ -10,7 +10,7 @@
 #define PEER_SLOTS 64  /* exact novelty set of peers */
 #define PP_SLOTS 128   /* exact novelty set of (peer, proto, port) */
 #define BLOOM_WORDS 64 /* 4096 bits per filter, two filters (peer, peer+port) */
-#define RECENT_N 256   /* overflow mode: direct-mapped recent (peer+port, time) for de-duplication */
+#define RECENT_N 1024  /* overflow mode: direct-mapped recent (peer+port, time) for de-duplication */
 #define RING_N 32      /* last scored attempts, for the probe graph */
 #define VERT_N 4       /* vertical-rule trackers (recent peers) */
 #define PORTS_N 16     /* top ports (space-saving counters) */
@@ -300,6 +300,30 @@ static uint32_t novelty_touch(uint32_t *keys, uint32_t *ds, uint32_t cap, uint16
 	ds[j] = now;
 	(*n)++;
 	return 0;
+}
+
+/* Overflow-mode de-duplication: a 2-way set-associative table of (key, time); returns true when
+ * key was seen within `window`, and records it at `now` (replacing the older way). */
+static bool recent_touch(uint64_t *tab, uint32_t key, uint32_t now, uint32_t window)
+{
+	uint64_t *a = &tab[mix32(key ^ 0xA5A5A5A5u) & (RECENT_N - 1)];
+	uint64_t *b = &tab[mix32(key ^ 0x5A5A5A5Au) & (RECENT_N - 1)];
+	uint64_t v = (uint64_t)key << 32 | now;
+	if ((uint32_t)(*a >> 32) == key) {
+		bool hit = age(now, (uint32_t)*a) <= window;
+		*a = v;
+		return hit;
+	}
+	if ((uint32_t)(*b >> 32) == key) {
+		bool hit = age(now, (uint32_t)*b) <= window;
+		*b = v;
+		return hit;
+	}
+	if ((uint32_t)*a <= (uint32_t)*b)
+		*a = v;
+	else
+		*b = v;
+	return false;
 }
 
 static host *host_of(ld_engine *e, uint32_t ident)
@@ -734,18 +758,11 @@ void ld_engine_feed_compact(ld_engine *e, const ld_cevent *ev)
 	uint32_t pp_prev = novelty_touch(h->pp_key, h->pp_ds, PP_SLOTS, &h->n_pp, &h->pp_overflow,
 					 h->bloom ? h->bloom + BLOOM_WORDS : NULL, pp_key, now,
 					 horizon, &pp_bloom);
-	if (pp_bloom) {
+	if (h->bloom && recent_touch(h->bloom + 2 * BLOOM_WORDS, pp_key, now, dedupe) && pp_bloom) {
 		/* no timestamp in the filter: the recent table tells a retransmit from a retry */
-		uint64_t *rec = &h->bloom[2 * BLOOM_WORDS + (mix32(pp_key ^ 0xA5A5u) & (RECENT_N - 1))];
-		if ((uint32_t)(*rec >> 32) == pp_key && age(now, (uint32_t)*rec) <= dedupe) {
-			*rec = (uint64_t)pp_key << 32 | now;
-			e->st.duplicates++;
-			return;
-		}
+		e->st.duplicates++;
+		return;
 	}
-	if (h->bloom)
-		h->bloom[2 * BLOOM_WORDS + (mix32(pp_key ^ 0xA5A5u) & (RECENT_N - 1))] =
-			(uint64_t)pp_key << 32 | now;
 	if (pp_prev && age(now, pp_prev) <= dedupe) {
 		e->st.duplicates++;
 		return;

@@ -73,16 +73,39 @@ static void explain(const ld_engine *e, ld_suspect *s)
 			      "benign ports)", h->records);
 		return;
 	}
-	bool vertical = h->vertical_max_ports >= 5 ||
-			(h->peers <= 2 && h->ports_distinct >= 3);
-	if (h->peers >= 3 && h->ports_distinct >= 3)
+	/* the shape of what it did: ports that carry at least a tenth of its scored attempts */
+	unsigned sig_ports = 0;
+	uint32_t top_count = h->n_top_ports ? h->top_ports[0].count : 0;
+	for (unsigned i = 0; i < h->n_top_ports; i++)
+		if ((uint64_t)h->top_ports[i].count * 10 >= h->scored)
+			sig_ports++;
+	if (h->vertical_max_ports >= 15 && h->peers <= 5)
+		snprintf(s->kind, sizeof s->kind, "vertical");
+	else if (h->peers >= 3 && sig_ports >= 3)
 		snprintf(s->kind, sizeof s->kind, "sweep+multiport");
 	else if (h->peers >= 3)
 		snprintf(s->kind, sizeof s->kind, "horizontal");
-	else if (vertical)
+	else if (h->vertical_max_ports >= 3)
 		snprintf(s->kind, sizeof s->kind, "vertical");
 	else
 		snprintf(s->kind, sizeof s->kind, "few-peers");
+	const char *looks = NULL;
+	uint16_t top = h->n_top_ports ? h->top_ports[0].port : 0;
+	bool top_tcp = h->n_top_ports && h->top_ports[0].proto == 6;
+	bool has_icmp = false, has_137 = false;
+	for (unsigned i = 0; i < h->n_top_ports; i++) {
+		has_icmp |= h->top_ports[i].proto == 1;
+		has_137 |= h->top_ports[i].proto == 17 && h->top_ports[i].port == 137;
+	}
+	if (h->peers >= 10 && (has_icmp || has_137) && sig_ports >= 3)
+		looks = "operator IP/port scanner (ICMP, NetBIOS name queries, several services)";
+	else if (strcmp(s->kind, "vertical") == 0 && h->vertical_max_ports >= 15)
+		looks = "port scan of a few hosts (nmap-like)";
+	else if (h->peers >= 10 && top_tcp && (top == 445 || top == 139) &&
+		 (uint64_t)top_count * 10 >= h->scored * 8)
+		looks = "SMB worm sweep (WannaCry/NotPetya/Conficker-like)";
+	else if (h->peers >= 5 && top_tcp && (top == 3389 || top == 5985 || top == 5986 || top == 22))
+		looks = "remote-administration fan-out (RDP/WinRM/SSH)";
 	char ports[96], dur[32], t[LD_TIME_STRLEN];
 	ports_text(h, ports, sizeof ports);
 	if (h->level == LD_LEVEL_ALERT || h->would_alert) {
@@ -97,6 +120,8 @@ static void explain(const ld_engine *e, ld_suspect *s)
 		   h->peers, h->peers_overflow ? "+" : "", h->peers == 1 ? "" : "s", h->ports_distinct,
 		   h->ports_overflow ? "+" : "", h->ports_distinct == 1 ? "" : "s", ports,
 		   h->first_contacts, h->first_contacts == 1 ? "" : "s");
+	if (looks)
+		add_reason(s, "looks like: %s", looks);
 	if (h->seq_total >= 5 && h->seq_pairs * 10 >= h->seq_total * 6)
 		add_reason(s, "sequential sweep: %u of %u consecutive targets adjacent, %u in own subnet",
 			   h->seq_pairs, h->seq_total, h->same_subnet);

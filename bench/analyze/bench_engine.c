@@ -249,7 +249,7 @@ int main(int argc, char **argv)
 	printf("\n%" PRIu64 " hosts tracked, %" PRIu64 " bytes of state in all, %.0f bytes/host "
 	       "(fixed part %zu; +%u for hosts past their exact tables)\n",
 	       st.hosts, st.host_bytes, st.hosts ? (double)st.host_bytes / (double)st.hosts : 0.0,
-	       ld_engine_host_bytes(), (unsigned)((2 * 64 + 256) * 8));
+	       ld_engine_host_bytes(), (unsigned)((2 * 64 + 1024) * 8));
 	printf("records %" PRIu64 ": east-west %" PRIu64 ", noise %" PRIu64 ", duplicates %" PRIu64
 	       ", attempts %" PRIu64 ", scored %" PRIu64 "\n",
 	       st.records, st.east_west, st.noise, st.duplicates, st.attempts, st.scored);
