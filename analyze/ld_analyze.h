@@ -144,6 +144,18 @@ typedef struct ld_edge {
 } ld_edge;
 const ld_edge *ld_engine_edges(const ld_engine *e, uint64_t *n);
 
+/* Many-to-one: blocked destinations that many hosts made a first contact with (a recycled
+ * server address, a stale mapping in the image or a GPO) — a fleet note, never a host alert. */
+typedef struct ld_popular_dst {
+	ld_addr dst;
+	uint8_t proto;
+	uint16_t port;
+	uint32_t hosts;
+	int64_t first;
+} ld_popular_dst;
+/* Up to max entries with at least min_hosts hosts, most hosts first; returns the count. */
+size_t ld_engine_popular(const ld_engine *e, uint32_t min_hosts, ld_popular_dst *out, size_t max);
+
 typedef struct ld_engine_stats {
 	uint64_t records, east_west, noise, not_drop, not_internal, duplicates, attempts, scored;
 	uint64_t hosts, host_bytes, edges_dropped;

@@ -82,6 +82,13 @@ struct ld_engine {
 	uint32_t *fleet_cur, *fleet_prev; /* [2][65536] */
 	uint32_t active_cur, active_prev;
 	int64_t fleet_day;
+	/* many-to-one counters: (destination, proto, port) -> hosts with a first contact */
+	struct pop_ent {
+		uint64_t key; /* addr id << 24 | proto << 16 | port, +1; 0 = empty */
+		uint32_t hosts;
+		int64_t first;
+	} *pop;
+	uint32_t n_pop, cap_pop;
 	ld_engine_stats st;
 };
 
@@ -178,6 +185,7 @@ void ld_engine_free(ld_engine *e)
 	free(e->edges);
 	free(e->fleet_cur);
 	free(e->fleet_prev);
+	free(e->pop);
 	ld_idtab_free(&e->ids);
 	free(e);
 }
@@ -378,6 +386,80 @@ static void add_edge(ld_engine *e, uint32_t src_ident, uint32_t addr, int64_t ts
 	g->ts_ns = ts;
 	g->port = port;
 	g->proto = proto;
+}
+
+#define POP_MAX (1u << 16)
+
+static void popular_note(ld_engine *e, uint32_t da, uint8_t proto, uint16_t port, int64_t ts)
+{
+	if ((e->n_pop + 1) * 2 > e->cap_pop) {
+		if (e->cap_pop >= 2 * POP_MAX)
+			return; /* bounded: the first 64 Ki destinations are plenty for a fleet note */
+		uint32_t nc = e->cap_pop ? e->cap_pop * 2 : 1024;
+		struct pop_ent *np = calloc(nc, sizeof *np);
+		if (!np)
+			return;
+		for (uint32_t i = 0; i < e->cap_pop; i++)
+			if (e->pop[i].key) {
+				uint32_t j = mix32((uint32_t)(e->pop[i].key ^ (e->pop[i].key >> 32))) & (nc - 1);
+				while (np[j].key)
+					j = (j + 1) & (nc - 1);
+				np[j] = e->pop[i];
+			}
+		free(e->pop);
+		e->pop = np;
+		e->cap_pop = nc;
+	}
+	uint64_t key = ((uint64_t)da << 24 | (uint64_t)proto << 16 | port) + 1;
+	uint32_t j = mix32((uint32_t)(key ^ (key >> 32))) & (e->cap_pop - 1);
+	while (e->pop[j].key && e->pop[j].key != key)
+		j = (j + 1) & (e->cap_pop - 1);
+	if (!e->pop[j].key) {
+		e->pop[j].key = key;
+		e->pop[j].first = ts;
+		e->n_pop++;
+	}
+	e->pop[j].hosts++;
+}
+
+static int pop_cmp(const void *a, const void *b)
+{
+	const ld_popular_dst *x = a, *y = b;
+	if (x->hosts != y->hosts)
+		return x->hosts > y->hosts ? -1 : 1;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+size_t ld_engine_popular(const ld_engine *e, uint32_t min_hosts, ld_popular_dst *out, size_t max)
+{
+	size_t n = 0, cap = 0;
+	ld_popular_dst *all = NULL;
+	for (uint32_t i = 0; i < e->cap_pop; i++) {
+		if (!e->pop[i].key || e->pop[i].hosts < min_hosts)
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			ld_popular_dst *na = realloc(all, nc * sizeof *na);
+			if (!na)
+				break;
+			all = na;
+			cap = nc;
+		}
+		uint64_t k = e->pop[i].key - 1;
+		all[n].dst = e->ids.addrs[k >> 24].a;
+		all[n].proto = (uint8_t)(k >> 16);
+		all[n].port = (uint16_t)k;
+		all[n].hosts = e->pop[i].hosts;
+		all[n].first = e->pop[i].first;
+		n++;
+	}
+	if (n > 1)
+		qsort(all, n, sizeof *all, pop_cmp);
+	size_t m = n < max ? n : max;
+	if (m)
+		memcpy(out, all, m * sizeof *out);
+	free(all);
+	return m;
 }
 
 /* Fleet prevalence: roll the day, and count this host once per (proto, port) per day. */
@@ -775,6 +857,7 @@ void ld_engine_feed_compact(ld_engine *e, const ld_cevent *ev)
 		h->retries++;
 		return;
 	}
+	popular_note(e, da, ev->proto, port, ts);
 	uint32_t peer_prev = novelty_touch(h->peer_key, h->peer_ds, PEER_SLOTS, &h->n_peer,
 					   &h->peers_overflow, h->bloom, di->h, now, horizon,
 					   &peer_bloom);

@@ -534,6 +534,23 @@ void ld_report_print_table(FILE *out, const ld_report *r, size_t top, bool all)
 	}
 	if (r->n_inc)
 		fprintf(out, "\n%s\n", caveat);
+	/* many-to-one: not a host alert, a fleet note */
+	uint32_t tracked = 0;
+	for (size_t i = 0; i < r->n; i++)
+		tracked += r->s[i].h.scored > 0;
+	uint32_t min_hosts = tracked / 20 > 10 ? tracked / 20 : 10;
+	ld_popular_dst pop[5];
+	size_t np = ld_engine_popular(r->e, min_hosts, pop, 5);
+	for (size_t i = 0; i < np; i++) {
+		char ip[LD_ADDR_STRLEN], t[LD_TIME_STRLEN];
+		ld_addr_format(&pop[i].dst, ip);
+		ld_time_format_ms(pop[i].first, t);
+		if (i == 0)
+			fprintf(out, "\nFleet notes (many desktops to one blocked destination: usually a "
+				     "recycled server address or a stale mapping in the image/GPO, not a scan):\n");
+		fprintf(out, "  %s %s/%u: first contact from %u hosts (first %s)\n", ip,
+			proto_short(pop[i].proto), pop[i].port, pop[i].hosts, t);
+	}
 }
 
 static void json_str(FILE *out, const char *s)

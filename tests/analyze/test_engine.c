@@ -331,6 +331,33 @@ static void test_fleet_baseline(void **state)
 	fx_free(f);
 }
 
+/* Lateral ports are never discounted by fleet prevalence: after a day on which every desktop
+ * dropped on 445 (a recycled file-server address), a 445 worm is still caught at the 5th peer;
+ * the many-to-one destination is reported as a fleet note instead. */
+static void test_fleet_lateral_not_discounted(void **state)
+{
+	(void)state;
+	fixture *f = fx_new(NULL);
+	char s[32], p[32];
+	for (int d = 0; d < 40; d++) {
+		snprintf(s, sizeof s, "10.30.0.%d", 10 + d);
+		syn(f, T0 + d * S, s, "10.10.0.99", 445, LD_DIR_OUT, 0);
+	}
+	for (int i = 0; i < 5; i++) {
+		peer(p, 50 + i);
+		syn(f, T0 + 86400 * S + i * S / 10, "10.30.0.10", p, 445, LD_DIR_OUT, 0);
+	}
+	assert_int_equal(f->n_alerts, 1);
+	ld_popular_dst pop[2];
+	assert_int_equal(ld_engine_popular(f->e, 10, pop, 2), 1);
+	assert_int_equal(pop[0].hosts, 40);
+	assert_int_equal(pop[0].port, 445);
+	char ip[LD_ADDR_STRLEN];
+	ld_addr_format(&pop[0].dst, ip);
+	assert_string_equal(ip, "10.10.0.99");
+	fx_free(f);
+}
+
 /* Vertical rule: five lateral/discovery ports on one peer. */
 static void test_vertical(void **state)
 {
@@ -506,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_hysteresis),
 		cmocka_unit_test(test_host_baseline),
 		cmocka_unit_test(test_fleet_baseline),
+		cmocka_unit_test(test_fleet_lateral_not_discounted),
 		cmocka_unit_test(test_vertical),
 		cmocka_unit_test(test_validity_windows),
 		cmocka_unit_test(test_vif_split),
