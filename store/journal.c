@@ -139,11 +139,18 @@ int ld_jnl_load(const char *path, ld_rowset *rs, uint64_t *valid_len, ld_err *er
 		got += (size_t)r;
 	}
 	close(fd);
+	int rc = ld_jnl_parse(buf, got, rs, valid_len);
+	free(buf);
+	if (rc != 0)
+		ld_err_set(err, "out of memory");
+	return rc;
+}
+
+int ld_jnl_parse(const uint8_t *buf, size_t got, ld_rowset *rs, uint64_t *valid_len)
+{
 	*valid_len = 0;
-	if (got < 8 || memcmp(buf, LD_JNL_MAGIC, 8) != 0) {
-		free(buf); /* empty or torn before the magic: no rows */
-		return 0;
-	}
+	if (got < 8 || memcmp(buf, LD_JNL_MAGIC, 8) != 0)
+		return 0; /* empty or torn before the magic: no rows */
 	size_t off = 8;
 	*valid_len = 8;
 	while (got - off >= 16) {
@@ -153,15 +160,12 @@ int ld_jnl_load(const char *path, ld_rowset *rs, uint64_t *valid_len, ld_err *er
 			break;
 		const uint8_t *payload = buf + off + 16;
 		uint32_t crc = ld_crc32c(ld_crc32c(0, &hdr[2], 4), payload, hdr[1]);
-		if (crc != hdr[3])
+		if (crc != hdr[3] && !ld_seg_ignore_crc)
 			break;
 		size_t before = rs->n;
 		int rc = decode_frame(payload, payload + hdr[1], hdr[2], rs);
-		if (rc == -2) {
-			free(buf);
-			ld_err_set(err, "out of memory");
+		if (rc == -2)
 			return -1;
-		}
 		if (rc != 0) {
 			rs->n = before; /* a frame with a valid CRC but bad content: stop there */
 			break;
@@ -169,6 +173,5 @@ int ld_jnl_load(const char *path, ld_rowset *rs, uint64_t *valid_len, ld_err *er
 		off += 16 + hdr[1];
 		*valid_len = off;
 	}
-	free(buf);
 	return 0;
 }

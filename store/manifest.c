@@ -120,6 +120,51 @@ static void mark_committed(ld_manifest *m)
 	free(tx);
 }
 
+int ld_manifest_parse(ld_manifest *m, const char *text, size_t len)
+{
+	memset(m, 0, sizeof(*m));
+	size_t off = 0, lineno = 0;
+	uint8_t head[32] = {0};
+	char line[1024];
+	while (off < len) {
+		const char *nl = memchr(text + off, '\n', len - off);
+		size_t l = nl ? (size_t)(nl - (text + off)) : len - off;
+		lineno++;
+		m->file_len = off + l + (nl ? 1 : 0);
+		if (!nl)
+			break; /* torn tail */
+		m->valid_len = m->file_len;
+		const char *src = text + off;
+		off += l + 1;
+		ld_mf_entry e;
+		if (l >= sizeof(line) || memchr(src, '\0', l)) {
+			m->bad_lines++;
+			continue;
+		}
+		memcpy(line, src, l);
+		line[l] = '\0';
+		if (parse_line(line, &e) != 0) {
+			m->bad_lines++;
+			continue;
+		}
+		e.line = lineno;
+		char prefix[512];
+		int pl = format_prefix(&e, prefix, sizeof(prefix));
+		uint8_t want[32];
+		crypto_generichash(want, 32, (const uint8_t *)prefix, (size_t)pl, NULL, 0);
+		e.chain_ok = pl > 0 && (size_t)pl < sizeof(prefix) && memcmp(want, e.chain, 32) == 0 &&
+			     memcmp(e.prev, head, 32) == 0 && strncmp(prefix, line, (size_t)pl) == 0;
+		memcpy(head, e.chain, 32);
+		if (push(m, &e) != 0) {
+			ld_manifest_free(m);
+			return -1;
+		}
+	}
+	memcpy(m->head, head, 32);
+	mark_committed(m);
+	return 0;
+}
+
 int ld_manifest_load(const char *dir, ld_manifest *m, ld_err *err)
 {
 	memset(m, 0, sizeof(*m));
@@ -132,43 +177,28 @@ int ld_manifest_load(const char *dir, ld_manifest *m, ld_err *err)
 		ld_err_errno(err, "%s", path);
 		return -1;
 	}
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	size_t lineno = 0;
-	uint8_t head[32] = {0};
-	while ((len = getline(&line, &cap, f)) > 0) {
-		lineno++;
-		m->file_len += (uint64_t)len;
-		if (line[len - 1] != '\n')
-			break; /* torn tail */
-		m->valid_len = m->file_len;
-		line[len - 1] = '\0';
-		ld_mf_entry e;
-		if (parse_line(line, &e) != 0) {
-			m->bad_lines++;
-			continue;
-		}
-		e.line = lineno;
-		char prefix[512];
-		int pl = format_prefix(&e, prefix, sizeof(prefix));
-		uint8_t want[32];
-		crypto_generichash(want, 32, (const uint8_t *)prefix, (size_t)pl, NULL, 0);
-		e.chain_ok = memcmp(want, e.chain, 32) == 0 && memcmp(e.prev, head, 32) == 0 &&
-			     strncmp(prefix, line, (size_t)pl) == 0;
-		memcpy(head, e.chain, 32);
-		if (push(m, &e) != 0) {
-			free(line);
+	ld_buf b = {0};
+	char chunk[65536];
+	size_t got;
+	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (ld_buf_append(&b, chunk, got) != 0) {
 			fclose(f);
+			ld_buf_free(&b);
 			ld_err_set(err, "out of memory");
 			return -1;
 		}
-	}
-	free(line);
+	bool failed = ferror(f);
 	fclose(f);
-	memcpy(m->head, head, 32);
-	mark_committed(m);
-	return 0;
+	if (failed) {
+		ld_buf_free(&b);
+		ld_err_errno(err, "read %s", path);
+		return -1;
+	}
+	int rc = ld_manifest_parse(m, (const char *)b.p, b.len);
+	ld_buf_free(&b);
+	if (rc != 0)
+		ld_err_set(err, "out of memory");
+	return rc;
 }
 
 void ld_manifest_free(ld_manifest *m)

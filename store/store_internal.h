@@ -213,7 +213,7 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 /* True when block bi may hold a row matching spec (zone maps + address set). */
 bool ld_seg_block_may_match(const ld_seg *s, uint32_t bi, const ld_scan_spec *spec,
 			    const uint32_t *host_ids, uint32_t n_host_ids);
-/* Fuzzing builds set this to reach the decoders behind the checksums. */
+/* Fuzz targets set this to reach the decoders behind the checksums (segments, journal). */
 extern bool ld_seg_ignore_crc;
 /* Segment address id of a, or -1 when the segment never saw it. */
 int64_t ld_seg_find_addr(const ld_seg *s, const ld_addr *a);
@@ -225,6 +225,8 @@ int ld_jnl_encode(ld_buf *b, const ld_record *r, bool keep_raw);
 /* Reads every valid frame of a journal file into rs; *valid_len = bytes up to the end of the
  * last valid frame (the rest is a torn tail).  -1 when the file cannot be read at all. */
 int ld_jnl_load(const char *path, ld_rowset *rs, uint64_t *valid_len, ld_err *err);
+/* The same on a journal image in memory; -1 only when out of memory. */
+int ld_jnl_parse(const uint8_t *buf, size_t n, ld_rowset *rs, uint64_t *valid_len);
 
 /* --- MANIFEST ----------------------------------------------------------------------------- */
 
@@ -256,6 +258,8 @@ typedef struct ld_manifest {
 
 /* Missing MANIFEST = empty manifest. */
 int ld_manifest_load(const char *dir, ld_manifest *m, ld_err *err);
+/* Parses MANIFEST text (need not be NUL-terminated) into an empty m; -1 when out of memory. */
+int ld_manifest_parse(ld_manifest *m, const char *text, size_t len);
 void ld_manifest_free(ld_manifest *m);
 /* Live segments: committed adds not removed/replaced by a committed transaction.  Returns the
  * count and a malloc'd array of pointers into m (NULL when none); -1 on OOM. */

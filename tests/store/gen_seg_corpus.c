@@ -1,11 +1,14 @@
-/* gen_seg_corpus.c — writes the seed corpus of fuzz_segment_read into a directory: small valid
- * segments (row-shape and per-column encodings, IPv4 and IPv6, with and without raw lines) and
- * a few mutations of them (flipped bytes, truncation).  Run by hand when the format changes:
- *   gen_seg_corpus tests/store/corpus */
+/* gen_seg_corpus.c — writes the seed corpora of the store's fuzz targets:
+ *   DIR/corpus           segments: row-shape and per-column encodings, IPv4 and IPv6, with and
+ *                        without raw lines, and mutations of them (flipped bytes, truncation)
+ *   DIR/corpus_journal   journals as a crash leaves them (whole, torn mid-frame)
+ *   DIR/corpus_manifest  MANIFESTs of a store that sealed, pruned and compacted (whole, torn)
+ * Run by hand when a format changes:  gen_seg_corpus tests/store */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ld_archive.h"
 #include "ld_writer.h"
 #include "store_internal.h"
 #include "store_testgen.h"
@@ -24,12 +27,85 @@ static int put(const char *dir, const char *name, const uint8_t *p, size_t n)
 	return fclose(f);
 }
 
+static int copy_file(const char *from, const char *dir, const char *name, size_t cut)
+{
+	FILE *f = fopen(from, "rb");
+	if (!f)
+		return -1;
+	static uint8_t buf[1 << 20];
+	size_t n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	return put(dir, name, buf, cut && cut < n ? n - cut : n);
+}
+
+/* A real store in a scratch directory: journal copies before sealing, MANIFEST after a seal,
+ * a prune and a compaction. */
+static int journals_and_manifests(const char *jdir, const char *mdir)
+{
+	char dir[] = "/tmp/ld-corpus-XXXXXX";
+	if (!mkdtemp(dir))
+		return 1;
+	ld_store_opts o;
+	ld_store_opts_default(&o);
+	o.keep_raw = true;
+	ld_err err;
+	ld_writer *w = ld_writer_open(dir, &o, &err);
+	if (!w)
+		return 1;
+	tg_bufs b;
+	int rc = 0;
+	for (uint64_t round = 0; round < 3 && rc == 0; round++) {
+		for (uint64_t i = 0; i < 120; i++) {
+			ld_record r;
+			tg_record(round == 1 ? 10 : 9, round * 200000 + i, true, &r, &b);
+			rc |= ld_writer_append(w, &r, &err);
+			if (i % 40 == 39)
+				rc |= ld_writer_sync(w, &err);
+		}
+		char cmd[4200];
+		snprintf(cmd, sizeof(cmd), "ls %s/journal/*.jnl > %s/jlist", dir, dir);
+		rc |= system(cmd) != 0;
+		char list[4200], jpath[4200];
+		snprintf(list, sizeof(list), "%s/jlist", dir);
+		FILE *lf = fopen(list, "r");
+		if (lf && fgets(jpath, sizeof(jpath), lf)) {
+			jpath[strcspn(jpath, "\n")] = '\0';
+			char name[64];
+			snprintf(name, sizeof(name), "journal-%llu.jnl", (unsigned long long)round);
+			rc |= copy_file(jpath, jdir, name, 0);
+			snprintf(name, sizeof(name), "journal-%llu-torn.jnl", (unsigned long long)round);
+			rc |= copy_file(jpath, jdir, name, 37);
+		}
+		if (lf)
+			fclose(lf);
+		rc |= ld_writer_seal(w, &err);
+	}
+	rc |= ld_writer_close(w, &err);
+	char mf[4200];
+	snprintf(mf, sizeof(mf), "%s/MANIFEST", dir);
+	rc |= copy_file(mf, mdir, "sealed.txt", 0);
+	rc |= ld_archive_compact(dir, NULL, &err) < 0;
+	rc |= ld_archive_prune(dir, TG_BASE_NS + 3600 * INT64_C(1000000000), &err) < 0;
+	rc |= copy_file(mf, mdir, "compacted-pruned.txt", 0);
+	rc |= copy_file(mf, mdir, "torn.txt", 50);
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	rc |= system(cmd) != 0;
+	if (rc)
+		fprintf(stderr, "gen_seg_corpus: journal/manifest seeds failed\n");
+	return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
 		fprintf(stderr, "usage: gen_seg_corpus DIR\n");
 		return 2;
 	}
+	char segdir[4096], jdir[4096], mdir[4096];
+	snprintf(segdir, sizeof(segdir), "%s/corpus", argv[1]);
+	snprintf(jdir, sizeof(jdir), "%s/corpus_journal", argv[1]);
+	snprintf(mdir, sizeof(mdir), "%s/corpus_manifest", argv[1]);
 	static const struct {
 		const char *name;
 		uint64_t seed;
@@ -64,23 +140,23 @@ int main(int argc, char **argv)
 		}
 		char name[128];
 		snprintf(name, sizeof(name), "%s.lds", kinds[k].name);
-		if (put(argv[1], name, e.file.p, e.file.len) != 0)
+		if (put(segdir, name, e.file.p, e.file.len) != 0)
 			return 1;
 		/* mutations: a flipped byte in the column data, in the dictionary, and a cut */
 		uint8_t *m = malloc(e.file.len);
 		memcpy(m, e.file.p, e.file.len);
 		m[70] ^= 0x21;
 		snprintf(name, sizeof(name), "%s-flip-data.lds", kinds[k].name);
-		put(argv[1], name, m, e.file.len);
+		put(segdir, name, m, e.file.len);
 		memcpy(m, e.file.p, e.file.len);
 		m[e.file.len - 200] ^= 0x80;
 		snprintf(name, sizeof(name), "%s-flip-tail.lds", kinds[k].name);
-		put(argv[1], name, m, e.file.len);
+		put(segdir, name, m, e.file.len);
 		snprintf(name, sizeof(name), "%s-cut.lds", kinds[k].name);
-		put(argv[1], name, e.file.p, e.file.len * 2 / 3);
+		put(segdir, name, e.file.p, e.file.len * 2 / 3);
 		free(m);
 		ld_rowset_free(&rs);
 	}
 	ld_seg_encoder_free(&e);
-	return 0;
+	return journals_and_manifests(jdir, mdir);
 }
