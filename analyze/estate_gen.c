@@ -353,7 +353,7 @@ static const desk *random_peer(ld_estate *es, const desk *d, bool same_pool)
 	return &es->d[(d - es->d + 1) % es->n_desktops];
 }
 
-static void session_noise(ld_estate *es, desk *d, uint32_t idx)
+static void session_noise(ld_estate *es, desk *d, uint32_t idx, int64_t day)
 {
 	int64_t from = d->logon > d->on_from ? d->logon : d->on_from;
 	int64_t to = d->logoff < d->on_to ? d->logoff : d->on_to;
@@ -428,7 +428,7 @@ static void session_noise(ld_estate *es, desk *d, uint32_t idx)
 		}
 	}
 	/* Patch Tuesday style Delivery Optimization storm at 14:00: 5-10 peers in 10 min */
-	int64_t storm = es->o.start_ns + 14 * HOUR;
+	int64_t storm = day + 14 * HOUR;
 	if (storm >= from && storm < to) {
 		unsigned n = 5 + rndu(es, 6);
 		for (unsigned k = 0; k < n; k++) {
@@ -733,22 +733,26 @@ static void attacks(ld_estate *es)
 		uint32_t n = desk_targets(es, A, tg, 40, exA, 3);
 		tg[9] = B->v4; /* A probes B as its 10th target */
 		uint16_t ma = add_truth(es, A, LD_SC_CHAIN, true, true, false, t0, t0 + 2 * MIN);
-		es->truth[ma - 1].patient_zero = true;
+		if (ma)
+			es->truth[ma - 1].patient_zero = true;
 		sweep_list(es, A, tg, n, t0, SEC, 100 * MS, p445, 1, K_CONNECT, ma);
 		int64_t tb = t0 + 9 * SEC + 4 * MIN;
 		uint16_t mb = add_truth(es, B, LD_SC_CHAIN, true, true, false, tb, tb + 2 * MIN);
-		snprintf(es->truth[mb - 1].parent, 32, "%s", A->name);
+		if (mb)
+			snprintf(es->truth[mb - 1].parent, 32, "%s", A->name);
 		n = desk_targets(es, B, tg, 40, exB, 3);
 		tg[9] = C->v4;
 		sweep_list(es, B, tg, n, tb, SEC, 100 * MS, p445, 1, K_CONNECT, mb);
 		int64_t tc = tb + 9 * SEC + 9 * MIN;
 		uint16_t mc = add_truth(es, C, LD_SC_CHAIN, true, true, false, tc, tc + 2 * MIN);
-		snprintf(es->truth[mc - 1].parent, 32, "%s", B->name);
+		if (mc)
+			snprintf(es->truth[mc - 1].parent, 32, "%s", B->name);
 		n = desk_targets(es, C, tg, 40, exD, 3);
 		sweep_list(es, C, tg, n, tc, SEC, 100 * MS, p445, 1, K_CONNECT, mc);
 		int64_t td = t0 + 6 * MIN;
 		uint16_t md = add_truth(es, D, LD_SC_CHAIN, true, true, false, td, td + 2 * MIN);
-		es->truth[md - 1].patient_zero = true;
+		if (md)
+			es->truth[md - 1].patient_zero = true;
 		n = desk_targets(es, D, tg, 40, exD, 3);
 		sweep_list(es, D, tg, n, td, SEC, 100 * MS, p445, 1, K_CONNECT, md);
 	}
@@ -919,7 +923,17 @@ ld_estate *ld_estate_generate(const ld_estate_opts *o, ld_err *err)
 			if (es->d[i].role != LD_ROLE_DESKTOP)
 				continue;
 			multicast_noise(es, &es->d[i], es->d[i].on_from, es->d[i].on_to);
-			session_noise(es, &es->d[i], i);
+			if (o->duration_ns < 12 * HOUR) {
+				session_noise(es, &es->d[i], i, o->start_ns);
+				continue;
+			}
+			/* one working session per day (several days: host baselines get to learn) */
+			for (int64_t day = o->start_ns; day < o->start_ns + o->duration_ns;
+			     day += 24 * HOUR) {
+				es->d[i].logon = day + 7 * HOUR + rndt(es, 2 * HOUR);
+				es->d[i].logoff = day + 16 * HOUR + rndt(es, 3 * HOUR);
+				session_noise(es, &es->d[i], i, day);
+			}
 		}
 	attacks(es);
 	if (!es->oom && !add_inventory(es))
