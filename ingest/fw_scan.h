@@ -16,6 +16,7 @@
 #include "ld_record.h"
 #include "ld_time.h"
 #include "parse_formats.h"
+#include "parse_util.h"
 #include "tz_local.h"
 
 typedef struct fw_span {
@@ -89,7 +90,7 @@ static inline bool fw_port(fw_span s, uint16_t *out)
 
 static inline bool fw_addr(fw_span s, ld_addr *out)
 {
-	return s.n > 0 && s.n < 64 && ld_addr_parse(out, s.p, s.n);
+	return s.n > 0 && s.n < 64 && lp_addr(s.p, s.n, out);
 }
 
 /* Protocol number or name ("tcp", "TCP", "6", "ICMPv6"); -1 when unknown. */
