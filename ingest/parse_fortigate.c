@@ -3,7 +3,8 @@
  * Time: eventtime= (epoch in s, ms, us or ns depending on the FortiOS version — told apart by
  * magnitude) is exact UTC and carries sub-seconds, so it wins; otherwise date= time= local time
  * with tz= when present, else the configured zone.  An unterminated quoted value runs to the end
- * of the line and the record is marked partial.
+ * of the line and the record is marked partial.  Pairs are separated by spaces (default) or commas
+ * ("logfmt csv"); unquoted values never hold either.
  */
 #include "fw_scan.h"
 #include "parse_state.h"
@@ -77,13 +78,13 @@ static void fgt_assign(fgt_fields *f, fw_span k, fw_span v)
 static void fgt_scan(const char *p, const char *e, fgt_fields *f)
 {
 	while (p < e) {
-		while (p < e && *p == ' ')
+		while (p < e && (*p == ' ' || *p == ','))
 			p++;
 		const char *k = p;
 		while (p < e && fgt_key_char(*p))
 			p++;
 		if (p == k || p >= e || *p != '=') {
-			while (p < e && *p != ' ')
+			while (p < e && *p != ' ' && *p != ',')
 				p++; /* not a key=value token */
 			continue;
 		}
@@ -114,7 +115,7 @@ static void fgt_scan(const char *p, const char *e, fgt_fields *f)
 				f->unterminated = true;
 		} else {
 			const char *s = p;
-			while (p < e && *p != ' ')
+			while (p < e && *p != ' ' && *p != ',')
 				p++;
 			val = (fw_span){s, (size_t)(p - s)};
 		}
@@ -127,11 +128,11 @@ bool ld_sig_fortigate(const ld_syslog_hdr *h)
 	size_t n = h->msg_len < 256 ? h->msg_len : 256;
 	if (!h->msg || n < 20)
 		return false;
-	if (fw_find(h->msg, h->msg_len, " logid=") || fw_find(h->msg, h->msg_len, " devid="))
+	if (fw_find(h->msg, h->msg_len, "logid=") || fw_find(h->msg, h->msg_len, "devid="))
 		return fw_find(h->msg, n, "date=") || fw_find(h->msg, n, "devname=");
 	/* stripped-down or damaged lines: "date=... time=..." up front and a flow key */
-	return fw_starts(h->msg, n, "date=") && fw_find(h->msg, n, " time=") &&
-	       fw_find(h->msg, h->msg_len, " srcip=");
+	return fw_starts(h->msg, n, "date=") && fw_find(h->msg, n, "time=") &&
+	       fw_find(h->msg, h->msg_len, "srcip=");
 }
 
 /* "+0200", "-07:00", "+02" -> seconds east. */
