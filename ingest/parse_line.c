@@ -145,17 +145,29 @@ unsigned ld_parse_state_format(const ld_parse_state *st)
 	return st->cached_fmt;
 }
 
-/* True when the line holds a byte below 0x20 other than TAB (8 bytes at a time). */
+/* True when the line holds a byte below 0x20 other than TAB.  16 bytes per step with GCC/Clang
+ * vector extensions (SSE2 on x86-64, NEON on arm64), byte loop for the tail. */
+typedef unsigned char lp_v16 __attribute__((vector_size(16)));
+
 static bool has_control(const char *s, size_t n)
 {
 	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t x;
-		memcpy(&x, s + i, 8);
-		/* bytes < 0x20 set their high bit in (x - 0x20..) & ~x */
-		uint64_t t = (x - UINT64_C(0x2020202020202020)) & ~x & UINT64_C(0x8080808080808080);
-		if (t) {
-			for (size_t k = i; k < i + 8; k++)
+	const lp_v16 lim = {0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20,
+			    0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20};
+	for (; i < n; i += 16) {
+		if (i + 16 > n) {
+			if (n < 16)
+				break;
+			i = n - 16; /* last block overlaps the previous one instead of a byte loop */
+		}
+		lp_v16 v;
+		memcpy(&v, s + i, 16);
+		lp_v16 lt = (lp_v16)(v < lim); /* 0xff where the byte is a control byte */
+		uint64_t a, b;
+		memcpy(&a, &lt, 8);
+		memcpy(&b, (const char *)&lt + 8, 8);
+		if (a | b) {
+			for (size_t k = i; k < i + 16; k++)
 				if ((unsigned char)s[k] < 0x20 && s[k] != '\t')
 					return true;
 		}

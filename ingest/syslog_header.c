@@ -44,10 +44,25 @@ static size_t iso_ts(const char *s, size_t len, int64_t *out, bool *valid)
 	if (len < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
 	    s[13] != ':' || s[16] != ':')
 		return 0;
+	/* all digit positions at once, without borrows between bytes: a digit is 0x30..0x39, i.e.
+	 * high nibble 3, and still high nibble 3 after adding 6 (no carry out of the low nibble) */
+	uint64_t w0, w1;
+	memcpy(&w0, s, 8);      /* "YYYY-MM-" */
+	memcpy(&w1, s + 11, 8); /* "hh:mm:ss" */
+	const uint64_t m0 = UINT64_C(0x00F0F000F0F0F0F0); /* bytes 0-3, 5, 6 */
+	const uint64_t m1 = UINT64_C(0xF0F000F0F000F0F0); /* bytes 0, 1, 3, 4, 6, 7 */
+	const uint64_t k3 = UINT64_C(0x3030303030303030), k6 = UINT64_C(0x0606060606060606);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if ((w0 & m0) != (k3 & m0) || ((w0 + k6) & m0) != (k3 & m0) || (w1 & m1) != (k3 & m1) ||
+	    ((w1 + k6) & m1) != (k3 & m1) || !is_digit(s[8]) || !is_digit(s[9]))
+		return 0;
+#else
+	(void)w0, (void)w1, (void)m0, (void)m1, (void)k3, (void)k6;
 	static const uint8_t dpos[] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18};
 	for (size_t i = 0; i < sizeof dpos; i++)
 		if (!is_digit(s[dpos[i]]))
 			return 0;
+#endif
 	unsigned y = d2(s) * 100 + d2(s + 2), mo = d2(s + 5), d = d2(s + 8);
 	unsigned h = d2(s + 11), mi = d2(s + 14), sec = d2(s + 17);
 	size_t p = 19;
@@ -187,12 +202,11 @@ static bool take_tag(const char *s, size_t n, bool need_colon, ld_str *tag)
 	}
 	if (n == 0 || n > 64)
 		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		/* '=' or quotes mean a key=value body, not a tag */
-		if (c == '=' || c == '"' || c == '[' || c == ']' || c == '<')
+	/* '=' or quotes mean a key=value body, not a tag */
+	static const uint8_t not_tag[256] = {['='] = 1, ['"'] = 1, ['['] = 1, [']'] = 1, ['<'] = 1};
+	for (size_t i = 0; i < n; i++)
+		if (not_tag[(unsigned char)s[i]])
 			return false;
-	}
 	tag->ptr = s;
 	tag->len = (uint32_t)n;
 	return true;
