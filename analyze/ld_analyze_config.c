@@ -14,7 +14,7 @@ const char *const ld_analyze_keys[] = {
 	"novelty_horizon", "fast_leak", "fast_threshold", "medium_leak", "medium_threshold",
 	"slow_leak", "slow_threshold", "vertical_window", "vertical_lateral", "vertical_any",
 	"suspect_fraction", "quiet_after", "realert_after", "habitual_days", "fleet_common",
-	"outbreak_window", NULL,
+	"outbreak_window", "parent_window", NULL,
 };
 
 static const char default_nets[] = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7";
@@ -112,6 +112,7 @@ void ld_analyze_config_default(ld_analyze_config *c)
 	c->habitual_days = 3;
 	c->fleet_common = 0.2f;
 	c->outbreak_ns = 1800 * LD_NS_PER_SEC;
+	c->parent_window_ns = 1800 * LD_NS_PER_SEC;
 }
 
 static bool get_duration(const ld_ini *ini, const char *key, int64_t *out, ld_err *err)
@@ -229,7 +230,8 @@ bool ld_analyze_config_apply(ld_analyze_config *c, const ld_ini *ini, ld_err *er
 	    !get_duration(ini, "realert_after", &c->realert_ns, err) ||
 	    !get_uint(ini, "habitual_days", &c->habitual_days, err) ||
 	    !get_float(ini, "fleet_common", &c->fleet_common, 0, 1, err) ||
-	    !get_duration(ini, "outbreak_window", &c->outbreak_ns, err))
+	    !get_duration(ini, "outbreak_window", &c->outbreak_ns, err) ||
+	    !get_duration(ini, "parent_window", &c->parent_window_ns, err))
 		return false;
 	if (c->horizon_ns > INT64_C(400) * 86400 * LD_NS_PER_SEC)
 		return bad(ini, "novelty_horizon", "at most 400d", err);

@@ -35,6 +35,8 @@
  * | habitual_days       | 3                                          | (dst,port) blocked on ≥ N of last 14 days → ×0.1 |
  * | fleet_common        | 0.2                                        | port seen by > this share of desktops the previous day → ×0.3 (not L ports) |
  * | outbreak_window     | 30m                                        | alerts on the same port within it join one incident |
+ * | parent_window       | 30m                                        | a probe at most this long before a host's onset |
+ * |                     |                                            | makes the prober its candidate infector      |
  */
 #ifndef LD_ANALYZE_CONFIG_H
 #define LD_ANALYZE_CONFIG_H
@@ -71,6 +73,7 @@ typedef struct ld_analyze_config {
 	unsigned habitual_days;
 	float fleet_common;
 	int64_t outbreak_ns;
+	int64_t parent_window_ns;
 } ld_analyze_config;
 
 void ld_analyze_config_default(ld_analyze_config *c);

@@ -79,7 +79,7 @@ static void explain(const ld_engine *e, ld_suspect *s)
 	for (unsigned i = 0; i < h->n_top_ports; i++)
 		if ((uint64_t)h->top_ports[i].count * 10 >= h->scored)
 			sig_ports++;
-	if (h->vertical_max_ports >= 15 && h->peers <= 5)
+	if (h->vertical_max_ports >= 15 && h->peers <= 10)
 		snprintf(s->kind, sizeof s->kind, "vertical");
 	else if (h->peers >= 3 && sig_ports >= 3)
 		snprintf(s->kind, sizeof s->kind, "sweep+multiport");
@@ -236,6 +236,11 @@ static int build_incidents(ld_report *r)
 		if (A->h.level != LD_LEVEL_ALERT || B->h.level != LD_LEVEL_ALERT)
 			continue;
 		if (!(g->ts_ns < B->h.onset && A->h.onset < B->h.onset))
+			continue;
+		/* an old probe says little: every slow scan touches many hosts that get infected
+		 * later by something else (measured on the scenario suite: unbounded, 5 of 16 independent infections got a
+		 * parent; within 30 min, 0-1 of 16, chain parents all still right) */
+		if (B->h.onset - g->ts_ns > ld_engine_config(r->e)->parent_window_ns)
 			continue;
 		double gap_h = (double)(B->h.onset - g->ts_ns) / 3.6e12;
 		bool same_port = B->h.n_top_ports && B->h.top_ports[0].port == g->port &&

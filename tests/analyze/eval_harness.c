@@ -334,6 +334,12 @@ int eval_run(const ld_estate_opts *opts, const ld_analyze_config *cfg, eval_resu
 			if (tr->scenario == LD_SC_DHCP && !tr->infected && s >= 0 &&
 			    rep.s[s].h.level == LD_LEVEL_ALERT)
 				r->dhcp_b_clean = false;
+			if (tr->infected && !tr->parent[0] && s >= 0 &&
+			    rep.s[s].h.level == LD_LEVEL_ALERT) {
+				r->independent++;
+				if (rep.s[s].parent != UINT32_MAX)
+					r->spurious_parents++;
+			}
 			if (tr->scenario != LD_SC_CHAIN)
 				continue;
 			if (tr->parent[0]) {
@@ -443,9 +449,11 @@ void eval_print(FILE *out, const eval_result *r)
 	fprintf(out, "\n%-24s", "combined score");
 	for (int d = 0; d < EVAL_DET; d++)
 		fprintf(out, " | %18.1f", r->combined[d]);
-	fprintf(out, "\n\nlogdrop spread order: parents right %u/%u, patient zero top-1 %s, all roots "
+	fprintf(out, "\n\nlogdrop spread order: parents right %u/%u, spurious parents %u/%u "
+		     "independent infections, patient zero top-1 %s, all roots "
 		     "found %s; DHCP reuse: inheriting desktop %s\n",
-		r->parents_right, r->parents_total, r->patient_zero_top1 ? "yes" : "no",
+		r->parents_right, r->parents_total, r->spurious_parents, r->independent,
+		r->patient_zero_top1 ? "yes" : "no",
 		r->patient_zeros_found ? "yes" : "no", r->dhcp_b_clean ? "clean" : "BLAMED");
 	fprintf(out, "logdrop benign margin: %u benign hosts reached suspect; highest benign score "
 		     "%.1f (%s; alert at 100)\n",

@@ -38,6 +38,8 @@ typedef struct eval_result {
 	double recall[EVAL_DET];  /* over rows with expect_alert */
 	double combined[EVAL_DET];
 	uint32_t parents_right, parents_total;
+	uint32_t spurious_parents; /* infected hosts with no infector in the truth, given one */
+	uint32_t independent;      /* infected hosts with no infector in the truth */
 	bool patient_zero_top1, patient_zeros_found;
 	bool dhcp_b_clean;
 	uint32_t benign_suspects;    /* benign hosts that reached suspect (dashboard only) */
