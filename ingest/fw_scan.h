@@ -200,7 +200,7 @@ static inline int64_t fw_line_time(const ld_parse_opts *o, const ld_syslog_hdr *
 		int64_t ts;
 		bool zone = false;
 		size_t used = ld_time_parse_rfc3339(line + i, len - i, &ts, &zone);
-		if (used && zone && (i + used == len || line[i + used] == ' '))
+		if (used && zone && (i + used == len || line[i + used] == ' ' || line[i + used] == ':'))
 			return ts;
 	}
 	return fw_header_time(o, h);

@@ -166,13 +166,14 @@ static long asa_find_tag(const char *p, size_t n, const char **tag_at, const cha
 	return -1;
 }
 
-/* ASA's own stamp "Mmm dd yyyy hh:mm:ss[.fff] [TZ]" somewhere in [p, e); sets host if a name
- * follows it.  Returns 1 with the UTC time, 0 when there is none, -1 for an impossible date. */
+/* ASA's own stamp "Mmm dd yyyy hh:mm:ss[.fff] [TZ]" (logging timestamp) or, as FTD LINA writes
+ * it, "Mmm dd hh:mm:ss [TZ]" without a year, somewhere in [p, e); sets host if a name follows it.
+ * Returns 1 with the UTC time, 0 when there is none, -1 for an impossible date. */
 static int asa_own_time(ld_parse_state *st, const char *p, const char *e, int64_t *ts,
 			 fw_span *host)
 {
-	for (const char *q = p; q + 20 <= e; q++) {
-		if (q != p && q[-1] != ' ' && q[-1] != '>')
+	for (const char *q = p; q + 15 <= e; q++) {
+		if (q != p && q[-1] != ' ' && q[-1] != '>' && q[-1] != ':')
 			continue;
 		char mon[4] = {q[0], q[1], q[2], 0};
 		unsigned mo = ld_month_from_abbr(mon);
@@ -181,19 +182,35 @@ static int asa_own_time(ld_parse_state *st, const char *p, const char *e, int64_
 		const char *r = q + 4;
 		if (*r == ' ')
 			r++;
-		unsigned d = 0, y, hh, mi, ss;
+		unsigned d = 0, hh, mi, ss, yy = 0;
+		int64_t y;
 		int dd = 0;
 		while (r < e && *r >= '0' && *r <= '9' && dd < 2) {
 			d = d * 10 + (unsigned)(*r++ - '0');
 			dd++;
 		}
-		if (!dd || e - r < 14 || *r != ' ' || !fw_fixed(r + 1, 4, &y) || r[5] != ' ' ||
-		    !fw_fixed(r + 6, 2, &hh) || r[8] != ':' || !fw_fixed(r + 9, 2, &mi) ||
-		    r[11] != ':' || !fw_fixed(r + 12, 2, &ss))
+		if (!dd || e - r < 9 || *r != ' ')
 			continue;
+		bool has_year = e - r >= 14 && fw_fixed(r + 1, 4, &yy) && r[5] == ' ';
+		if (has_year)
+			r += 5; /* " yyyy" */
+		if (!fw_fixed(r + 1, 2, &hh) || r[3] != ':' || !fw_fixed(r + 4, 2, &mi) ||
+		    r[6] != ':' || !fw_fixed(r + 7, 2, &ss))
+			continue;
+		if (has_year) {
+			y = yy;
+		} else {
+			if (!fw_civil_ok(2000, mo, d, hh, mi, ss)) /* leap year: any day that exists */
+				return -1;
+			y = ld_infer_year(mo, d, hh, mi, ss, st->opts.now_ns ? st->opts.now_ns
+									  : ld_now_ns(),
+					  st->opts.year_override);
+			if (!fw_civil_ok(y, mo, d, hh, mi, ss))
+				return 0; /* Feb 29 in a common year: leave it to the header */
+		}
 		if (!fw_civil_ok(y, mo, d, hh, mi, ss))
 			return -1;
-		r += 14;
+		r += 9;
 		uint32_t ns = 0;
 		if (r < e && *r == '.') {
 			r++;
