@@ -53,11 +53,6 @@ static inline uint64_t hash_addr(const ld_addr *a)
 	return mix(load8(a->b), load8(a->b + 8));
 }
 
-static inline bool addr_same(const ld_addr *a, const ld_addr *b)
-{
-	return load8(a->b) == load8(b->b) && load8(a->b + 8) == load8(b->b + 8);
-}
-
 #define GROW(field, type)                                                                        \
 	do {                                                                                     \
 		type *np_ = realloc(rs->field, cap * sizeof(type));                              \
@@ -140,60 +135,80 @@ void ld_rowset_clear(ld_rowset *rs)
 	rs->n_addrs = 0;
 	rs->n_strs = 0;
 	if (rs->addr_ix.slots)
-		memset(rs->addr_ix.slots, 0, rs->addr_ix.cap * sizeof(uint32_t));
+		memset(rs->addr_ix.slots, 0, rs->addr_ix.cap * sizeof(ld_addr_slot));
 	if (rs->str_ix.slots)
-		memset(rs->str_ix.slots, 0, rs->str_ix.cap * sizeof(uint32_t));
+		memset(rs->str_ix.slots, 0, rs->str_ix.cap * sizeof(ld_str_slot));
 	rs->str_bytes.len = 0;
 	rs->raw_bytes.len = 0;
 	rs->ts_min = INT64_MAX;
 	rs->ts_max = INT64_MIN;
 }
 
-/* Open addressing, load <= 1/2; rebuilt from the id arrays when it grows. */
-static int intern_grow(ld_intern *ix, uint32_t n, uint64_t (*hash_of)(const ld_rowset *, uint32_t),
-		       const ld_rowset *rs)
+/* Open addressing, load <= 1/2, rebuilt from the id arrays when it grows. */
+static int addr_ix_grow(ld_rowset *rs)
 {
-	if ((uint64_t)(n + 1) * 2 <= ix->cap)
-		return 0;
-	uint32_t cap = ix->cap ? ix->cap * 2 : 1024;
-	uint32_t *slots = calloc(cap, sizeof(uint32_t));
+	uint32_t cap = rs->addr_ix.cap ? rs->addr_ix.cap * 2 : 1024;
+	ld_addr_slot *slots = calloc(cap, sizeof(ld_addr_slot));
 	if (!slots)
 		return -1;
-	for (uint32_t id = 0; id < n; id++) {
-		uint32_t i = (uint32_t)hash_of(rs, id) & (cap - 1);
-		while (slots[i])
+	for (uint32_t id = 0; id < rs->n_addrs; id++) {
+		const ld_addr *a = &rs->addrs[id];
+		uint32_t i = (uint32_t)(hash_addr(a) >> 32) & (cap - 1);
+		while (slots[i].id1)
 			i = (i + 1) & (cap - 1);
-		slots[i] = id + 1;
+		slots[i].a = load8(a->b);
+		slots[i].b = load8(a->b + 8);
+		slots[i].id1 = id + 1;
 	}
-	free(ix->slots);
-	ix->slots = slots;
-	ix->cap = cap;
+	free(rs->addr_ix.slots);
+	rs->addr_ix.slots = slots;
+	rs->addr_ix.cap = cap;
 	return 0;
 }
 
-static uint64_t addr_hash_of(const ld_rowset *rs, uint32_t id)
+static void str_slot_fill(ld_str_slot *s, uint64_t h, uint32_t id, const char *p, uint32_t len)
 {
-	return hash_addr(&rs->addrs[id]);
+	s->hash = h;
+	s->id1 = id + 1;
+	s->len = len;
+	memset(s->inl, 0, sizeof(s->inl));
+	if (len <= sizeof(s->inl) && len)
+		memcpy(s->inl, p, len);
 }
 
-static uint64_t str_hash_of(const ld_rowset *rs, uint32_t id)
+static int str_ix_grow(ld_rowset *rs)
 {
-	return hash_bytes(rs->str_bytes.p + rs->str_off[id], rs->str_len[id]);
+	uint32_t cap = rs->str_ix.cap ? rs->str_ix.cap * 2 : 1024;
+	ld_str_slot *slots = calloc(cap, sizeof(ld_str_slot));
+	if (!slots)
+		return -1;
+	for (uint32_t id = 0; id < rs->n_strs; id++) {
+		ld_str v = ld_rowset_str(rs, id);
+		uint64_t h = hash_bytes(v.ptr, v.len);
+		uint32_t i = (uint32_t)(h >> 32) & (cap - 1);
+		while (slots[i].id1)
+			i = (i + 1) & (cap - 1);
+		str_slot_fill(&slots[i], h, id, v.ptr, v.len);
+	}
+	free(rs->str_ix.slots);
+	rs->str_ix.slots = slots;
+	rs->str_ix.cap = cap;
+	return 0;
 }
 
 int64_t ld_rowset_intern_addr(ld_rowset *rs, const ld_addr *a)
 {
-	if (ld_unlikely((uint64_t)(rs->n_addrs + 1) * 2 > rs->addr_ix.cap) &&
-	    intern_grow(&rs->addr_ix, rs->n_addrs, addr_hash_of, rs) != 0)
+	if (ld_unlikely((uint64_t)(rs->n_addrs + 1) * 2 > rs->addr_ix.cap) && addr_ix_grow(rs) != 0)
 		return -1;
+	uint64_t ka = load8(a->b), kb = load8(a->b + 8);
 	uint32_t mask = rs->addr_ix.cap - 1;
-	uint32_t i = (uint32_t)hash_addr(a) & mask;
+	uint32_t i = (uint32_t)(mix(ka, kb) >> 32) & mask;
+	ld_addr_slot *slots = rs->addr_ix.slots;
 	for (;;) {
-		uint32_t s = rs->addr_ix.slots[i];
-		if (!s)
+		if (!slots[i].id1)
 			break;
-		if (addr_same(&rs->addrs[s - 1], a))
-			return s - 1;
+		if (slots[i].a == ka && slots[i].b == kb)
+			return slots[i].id1 - 1;
 		i = (i + 1) & mask;
 	}
 	if (rs->n_addrs == rs->cap_addrs) {
@@ -205,24 +220,33 @@ int64_t ld_rowset_intern_addr(ld_rowset *rs, const ld_addr *a)
 		rs->cap_addrs = cap;
 	}
 	rs->addrs[rs->n_addrs] = *a;
-	rs->addr_ix.slots[i] = ++rs->n_addrs;
+	slots[i].a = ka;
+	slots[i].b = kb;
+	slots[i].id1 = ++rs->n_addrs;
 	return rs->n_addrs - 1;
 }
 
 int64_t ld_rowset_intern_str(ld_rowset *rs, const char *p, uint32_t len)
 {
-	if (ld_unlikely((uint64_t)(rs->n_strs + 1) * 2 > rs->str_ix.cap) &&
-	    intern_grow(&rs->str_ix, rs->n_strs, str_hash_of, rs) != 0)
+	if (ld_unlikely((uint64_t)(rs->n_strs + 1) * 2 > rs->str_ix.cap) && str_ix_grow(rs) != 0)
 		return -1;
+	uint64_t h = hash_bytes(p, len);
 	uint32_t mask = rs->str_ix.cap - 1;
-	uint32_t i = (uint32_t)hash_bytes(p, len) & mask;
+	uint32_t i = (uint32_t)(h >> 32) & mask;
+	ld_str_slot *slots = rs->str_ix.slots;
 	for (;;) {
-		uint32_t s = rs->str_ix.slots[i];
-		if (!s)
+		const ld_str_slot *s = &slots[i];
+		if (!s->id1)
 			break;
-		if (rs->str_len[s - 1] == len &&
-		    (len == 0 || memcmp(rs->str_bytes.p + rs->str_off[s - 1], p, len) == 0))
-			return s - 1;
+		if (s->hash == h && s->len == len) {
+			if (len == 0)
+				return s->id1 - 1;
+			const void *have = len <= sizeof(s->inl)
+						   ? (const void *)s->inl
+						   : (const void *)(rs->str_bytes.p + rs->str_off[s->id1 - 1]);
+			if (memcmp(have, p, len) == 0)
+				return s->id1 - 1;
+		}
 		i = (i + 1) & mask;
 	}
 	if (rs->n_strs == rs->cap_strs) {
@@ -237,12 +261,14 @@ int64_t ld_rowset_intern_str(ld_rowset *rs, const char *p, uint32_t len)
 		rs->str_len = nl;
 		rs->cap_strs = cap;
 	}
-	rs->str_off[rs->n_strs] = rs->str_bytes.len;
-	rs->str_len[rs->n_strs] = len;
+	uint32_t id = rs->n_strs;
+	rs->str_off[id] = rs->str_bytes.len;
+	rs->str_len[id] = len;
 	if (ld_buf_append(&rs->str_bytes, p, len) != 0)
 		return -1;
-	rs->str_ix.slots[i] = ++rs->n_strs;
-	return rs->n_strs - 1;
+	str_slot_fill(&slots[i], h, id, p, len);
+	rs->n_strs++;
+	return id;
 }
 
 int ld_rowset_add(ld_rowset *rs, const ld_record *r)

@@ -73,10 +73,29 @@ void ld_buf_free(ld_buf *b);
 
 /* --- row set: rows held column by column, strings and addresses interned ------------------- */
 
-typedef struct ld_intern {
-	uint32_t *slots; /* id + 1, 0 = empty */
-	uint32_t cap;    /* power of two */
-} ld_intern;
+/* Open-addressing intern tables keep their keys in the slot, so a hit costs one cache line. */
+typedef struct ld_addr_slot {
+	uint64_t a, b;
+	uint32_t id1; /* id + 1, 0 = empty */
+	uint32_t pad;
+} ld_addr_slot;
+
+typedef struct ld_str_slot {
+	uint64_t hash;
+	uint32_t id1; /* id + 1, 0 = empty */
+	uint32_t len;
+	uint8_t inl[16]; /* the bytes themselves when len <= 16 */
+} ld_str_slot;
+
+typedef struct ld_addr_ix {
+	ld_addr_slot *slots;
+	uint32_t cap; /* power of two */
+} ld_addr_ix;
+
+typedef struct ld_str_ix {
+	ld_str_slot *slots;
+	uint32_t cap;
+} ld_str_ix;
 
 typedef struct ld_rowset {
 	size_t n, cap;
@@ -89,11 +108,11 @@ typedef struct ld_rowset {
 	bool keep_raw;
 	ld_addr *addrs;
 	uint32_t n_addrs, cap_addrs;
-	ld_intern addr_ix;
+	ld_addr_ix addr_ix;
 	uint64_t *str_off;
 	uint32_t *str_len;
 	uint32_t n_strs, cap_strs;
-	ld_intern str_ix;
+	ld_str_ix str_ix;
 	ld_buf str_bytes, raw_bytes;
 	int64_t ts_min, ts_max;
 } ld_rowset;
