@@ -8,9 +8,14 @@
  *    The caller zero-fills *out beforehand; the parser sets ts_ns, addresses, ports, proto, action,
  *    dir, rule, reporter, vif, tcp_flags, len, format and present.  raw is left to the caller.
  *  - Never allocates, never reads past len, needs no NUL terminator.
- *  - Timestamps the device writes in its own local time (PAN-OS, FortiGate without tz=, Windows
- *    Firewall, ASA's own stamp without zone) are converted with opts.local_tz (IANA name) or,
- *    without it, opts.local_tz_offset_s.
+ *  - Well-formed lines of the vendor that carry no verdict on a packet (ASA 302013 "Built...",
+ *    PAN-OS THREAT/SYSTEM, FortiGate event logs, other RT_FLOW events, Windows Firewall headers and
+ *    INFO-EVENTS-LOST) return LD_PARSE_SKIP, not a reject.
+ *  - Timestamps the device writes in its own local time (PAN-OS, FortiGate without eventtime/tz=,
+ *    Windows Firewall, ASA's own stamp without zone) are converted with opts.local_tz (IANA name)
+ *    or, without it, opts.local_tz_offset_s (0 = UTC).  PAN-OS without a configured zone takes the
+ *    device offset from an RFC 5424 header stamp when one is present.  Lines without any time get
+ *    the syslog header time, else opts.now_ns (receive time).
  *  - ld_sig_<fmt>() is a cheap check that a body looks like the format (no full parse).
  */
 #ifndef LD_PARSE_FORMATS_H
