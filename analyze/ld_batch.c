@@ -163,6 +163,10 @@ oom:
 	return 1;
 }
 
+/* Rows are collected, sorted and fed one time slice at a time: consecutive slices keep the global
+ * event order while memory stays bounded by the busiest slice, whatever the store's span. */
+#define SLICE_NS (6 * 3600 * LD_NS_PER_SEC)
+
 int ld_batch_run(ld_engine *e, const char *dir, int64_t from_ns, int64_t to_ns,
 		 ld_batch_stats *st, ld_err *err)
 {
@@ -171,52 +175,68 @@ int ld_batch_run(ld_engine *e, const char *dir, int64_t from_ns, int64_t to_ns,
 	ld_archive *a = ld_archive_open(dir, err);
 	if (!a)
 		return -1;
+	int64_t lo, hi;
+	if (!ld_archive_span(a, &lo, &hi)) {
+		ld_archive_close(a);
+		return 0; /* empty store */
+	}
+	if (lo < from_ns)
+		lo = from_ns;
+	if (hi >= to_ns)
+		hi = to_ns - 1;
 	collect c;
 	memset(&c, 0, sizeof c);
 	pthread_mutex_init(&c.mu, NULL);
 	c.e = e;
-	c.from = from_ns;
-	c.to = to_ns;
-	ld_scan_spec spec;
-	ld_scan_spec_init(&spec);
-	spec.from_ns = from_ns;
-	spec.to_ns = to_ns;
-	spec.action_mask = 1u << LD_ACTION_DROP | 1u << LD_ACTION_REJECT | 1u << LD_ACTION_DENY;
-	spec.columns = LD_COL_TS | LD_COL_SRC | LD_COL_DST | LD_COL_SPORT | LD_COL_DPORT |
-		       LD_COL_PROTO | LD_COL_ACTION | LD_COL_DIR | LD_COL_FLAGS | LD_COL_PRESENT |
-		       LD_COL_VIF;
-	spec.threads = 0;
-	spec.on_damage = on_damage;
-	ld_scan_stats ss;
-	int rc = ld_scan(a, &spec, on_block, &c, &ss, err);
+	int rc = 0;
+	/* every loop bounded: the span is finite and each slice advances by SLICE_NS */
+	for (int64_t s0 = lo; s0 <= hi && rc == 0; s0 += SLICE_NS) {
+		int64_t s1 = hi - s0 < SLICE_NS ? hi + 1 : s0 + SLICE_NS;
+		c.from = s0;
+		c.to = s1;
+		c.n = 0;
+		ld_scan_spec spec;
+		ld_scan_spec_init(&spec);
+		spec.from_ns = s0;
+		spec.to_ns = s1;
+		spec.action_mask = 1u << LD_ACTION_DROP | 1u << LD_ACTION_REJECT |
+				   1u << LD_ACTION_DENY;
+		spec.columns = LD_COL_TS | LD_COL_SRC | LD_COL_DST | LD_COL_SPORT | LD_COL_DPORT |
+			       LD_COL_PROTO | LD_COL_ACTION | LD_COL_DIR | LD_COL_FLAGS |
+			       LD_COL_PRESENT | LD_COL_VIF;
+		spec.threads = 0;
+		/* damaged data is reported once, by the first slice's scan */
+		spec.on_damage = s0 == lo ? on_damage : NULL;
+		ld_scan_stats ss;
+		rc = ld_scan(a, &spec, on_block, &c, &ss, err);
+		if (s0 == lo)
+			st->damaged = c.damaged + ss.segments_damaged;
+		if (c.oom) {
+			ld_err_set(err, "%s: out of memory collecting %" PRIu64 " records", dir, c.n);
+			rc = -1;
+		}
+		if (rc != 0)
+			break;
+		if (c.n > 1)
+			qsort_r(c.ev, c.n, sizeof *c.ev, cev_cmp, e);
+		for (uint64_t i = 0; i < c.n; i++) {
+			if (i + 16 < c.n)
+				ld_engine_prefetch(e, &c.ev[i + 16], 1);
+			if (i + 8 < c.n)
+				ld_engine_prefetch(e, &c.ev[i + 8], 2);
+			ld_engine_feed_compact(e, &c.ev[i]);
+		}
+		if (c.n) {
+			if (st->min_ts == LD_TIME_NONE)
+				st->min_ts = c.ev[0].ts_ns;
+			st->max_ts = c.ev[c.n - 1].ts_ns;
+		}
+		st->fed += c.n;
+	}
+	st->rows = c.rows;
 	ld_archive_close(a);
 	pthread_mutex_destroy(&c.mu);
 	free(c.map);
-	if (c.oom) {
-		ld_err_set(err, "%s: out of memory collecting %" PRIu64 " records", dir, c.n);
-		free(c.ev);
-		return -1;
-	}
-	if (rc < 0) {
-		free(c.ev);
-		return -1;
-	}
-	if (c.n > 1)
-		qsort_r(c.ev, c.n, sizeof *c.ev, cev_cmp, e);
-	for (uint64_t i = 0; i < c.n; i++) {
-		if (i + 16 < c.n)
-			ld_engine_prefetch(e, &c.ev[i + 16], 1);
-		if (i + 8 < c.n)
-			ld_engine_prefetch(e, &c.ev[i + 8], 2);
-		ld_engine_feed_compact(e, &c.ev[i]);
-	}
-	st->rows = c.rows;
-	st->fed = c.n;
-	st->damaged = c.damaged + ss.segments_damaged;
-	if (c.n) {
-		st->min_ts = c.ev[0].ts_ns;
-		st->max_ts = c.ev[c.n - 1].ts_ns;
-	}
 	free(c.ev);
-	return 0;
+	return rc < 0 ? -1 : 0;
 }
