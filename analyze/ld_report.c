@@ -607,8 +607,9 @@ void ld_report_print_json(FILE *out, const ld_report *r, size_t top, bool all)
 		json_time(out, s->h.last_seen);
 		fputs(",\"onset\":", out);
 		json_time(out, s->h.onset);
-		fprintf(out, ",\"attempts\":%" PRIu64 ",\"peers\":%u,\"ports\":[", s->h.first_contacts,
-			s->h.peers);
+		fprintf(out, ",\"attempts\":%" PRIu64 ",\"first_contacts\":%" PRIu64
+			     ",\"peers\":%u,\"ports\":[",
+			s->h.attempts, s->h.first_contacts, s->h.peers);
 		for (unsigned k = 0; k < s->h.n_top_ports; k++)
 			fprintf(out, "%s%u", k ? "," : "", s->h.top_ports[k].port);
 		fputs("],\"kind\":", out);
