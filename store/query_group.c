@@ -926,8 +926,41 @@ oom:
 	return -1;
 }
 
+/* Adds src's dense value-only counts into dst's (same layout); false when not applicable. */
+static bool merge_dense(ld_group_acc *dst, ld_group_acc *src)
+{
+	if (!(keys_are_values(src) && src->dense && src->n_touched && dst->n_groups == 0 && src->n_groups == 0))
+		return false;
+	if (!dst->dense_counts) { /* dst saw no block: take src's layout */
+		dst->dense_counts = calloc((size_t)1 << DENSE_MAX_BITS, sizeof *dst->dense_counts);
+		dst->touched = malloc(((size_t)1 << DENSE_MAX_BITS) * sizeof *dst->touched);
+		if (!dst->dense_counts || !dst->touched)
+			return false;
+		memcpy(dst->shift, src->shift, sizeof dst->shift);
+		memcpy(dst->bits, src->bits, sizeof dst->bits);
+		dst->total_bits = src->total_bits;
+		dst->dense = true;
+		dst->n_touched = 0;
+	}
+	if (!dst->dense || memcmp(dst->shift, src->shift, sizeof dst->shift) != 0 ||
+	    memcmp(dst->bits, src->bits, sizeof dst->bits) != 0)
+		return false;
+	for (size_t i = 0; i < src->n_touched; i++) {
+		uint32_t c = src->touched[i];
+		if (dst->dense_counts[c] == 0)
+			dst->touched[dst->n_touched++] = c;
+		dst->dense_counts[c] += src->dense_counts[c];
+		src->dense_counts[c] = 0;
+	}
+	src->n_touched = 0;
+	src->seg_valid = false;
+	return true;
+}
+
 int ld_group_acc_merge(ld_group_acc *dst, ld_group_acc *src, ld_err *err)
 {
+	if (merge_dense(dst, src))
+		return 0;
 	if (flush_segment(dst, true) != 0 || flush_segment(src, true) != 0)
 		goto oom;
 	uint32_t *gmap = malloc((src->n_groups ? src->n_groups : 1) * sizeof *gmap);
@@ -1054,8 +1087,43 @@ static void select_top(ld_group_acc *a, size_t keep)
 	}
 }
 
+/* Value-only keys still in the dense table and nothing in the global one: rows come straight
+ * from the dense counts, without hashing. */
+static bool result_from_dense(ld_group_acc *a)
+{
+	if (!(keys_are_values(a) && a->dense && a->n_groups == 0 && a->n_touched))
+		return false;
+	free(a->rows);
+	a->rows = calloc(a->n_touched, sizeof *a->rows);
+	if (!a->rows)
+		return false;
+	for (size_t i = 0; i < a->n_touched; i++) {
+		uint64_t lkey = a->touched[i];
+		ld_group_row *r = &a->rows[i];
+		for (unsigned k = 0; k < a->spec.n_cols; k++) {
+			uint64_t mask = (UINT64_C(1) << a->bits[k]) - 1;
+			r->key[k].num = (uint32_t)((lkey >> a->shift[k]) & mask);
+		}
+		r->count = a->dense_counts[lkey];
+	}
+	return true;
+}
+
 int ld_group_acc_result(ld_group_acc *a, uint32_t top, const ld_group_row **rows, size_t *n, ld_err *err)
 {
+	if (result_from_dense(a)) {
+		size_t total = a->n_touched;
+		size_t keep = top && top < total ? top : total;
+		size_t saved = a->n_groups;
+		a->n_groups = total; /* select_top walks n_groups rows */
+		if (keep < total / 8)
+			select_top(a, keep);
+		a->n_groups = saved;
+		qsort_r(a->rows, keep, sizeof *a->rows, cmp_rows, a);
+		*rows = a->rows;
+		*n = keep;
+		return 0;
+	}
 	if (flush_segment(a, true) != 0) {
 		ld_err_set(err, "out of memory in group-by");
 		return -1;

@@ -336,6 +336,53 @@ static void test_group_values_only(void **state)
 	check_spec(&sp3);
 }
 
+/* A thread that saw no block merges like any other, in both directions. */
+static void merge_with_empty(const ld_group_spec *sp, bool empty_is_dst)
+{
+	ld_err err;
+	ld_group_acc *full = ld_group_acc_new(sp, &err), *ref = ld_group_acc_new(sp, &err),
+		     *empty = ld_group_acc_new(sp, &err);
+	static uint32_t sel[ROWS];
+	for (uint32_t i = 0; i < ROWS; i++)
+		sel[i] = i;
+	for (uint32_t s = 0; s < N_SEG; s++)
+		for (uint32_t bi = 0; bi < BLOCKS_PER_SEG; bi++) {
+			assert_int_equal(ld_group_acc_add(full, &segs[s].b[bi], sel, ROWS, &err), 0);
+			assert_int_equal(ld_group_acc_add(ref, &segs[s].b[bi], sel, ROWS, &err), 0);
+		}
+	ld_group_acc *dst = empty_is_dst ? empty : full, *src = empty_is_dst ? full : empty;
+	assert_int_equal(ld_group_acc_merge(dst, src, &err), 0);
+	const ld_group_row *a, *b;
+	size_t na, nb;
+	assert_int_equal(ld_group_acc_result(ref, 0, &a, &na, &err), 0);
+	assert_int_equal(ld_group_acc_result(dst, 0, &b, &nb, &err), 0);
+	assert_int_equal(na, nb);
+	assert_true(na > 0);
+	for (size_t r = 0; r < na; r++) {
+		assert_int_equal(a[r].count, b[r].count);
+		assert_int_equal(a[r].distinct, b[r].distinct);
+		assert_memory_equal(&a[r].key[0].addr, &b[r].key[0].addr, sizeof(ld_addr));
+		assert_int_equal(a[r].key[0].num, b[r].key[0].num);
+	}
+	ld_group_acc_free(full);
+	ld_group_acc_free(ref);
+	ld_group_acc_free(empty);
+}
+
+static void test_merge_with_empty(void **state)
+{
+	(void)state;
+	ld_group_spec specs[] = {
+		{.cols = {LD_QCOL_DPORT}, .n_cols = 1, .distinct_col = -1},
+		{.cols = {LD_QCOL_SRC}, .n_cols = 1, .distinct_col = LD_QCOL_DST},
+		{.cols = {LD_QCOL_SRC, LD_QCOL_DPORT}, .n_cols = 2, .distinct_col = -1},
+	};
+	for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+		merge_with_empty(&specs[i], true);
+		merge_with_empty(&specs[i], false);
+	}
+}
+
 static void test_bad_specs(void **state)
 {
 	(void)state;
@@ -360,6 +407,7 @@ int main(void)
 		cmocka_unit_test(test_group_reporter_distinct_dport),
 		cmocka_unit_test(test_group_three_cols_distinct_reporter),
 		cmocka_unit_test(test_group_values_only),
+		cmocka_unit_test(test_merge_with_empty),
 		cmocka_unit_test(test_bad_specs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
