@@ -305,9 +305,17 @@ static void scan_segment(scan_shared *sh, const ld_mf_entry *e, ld_decoder *d, i
 			continue;
 		}
 		ld_block blk;
-		if (ld_seg_decode_block(d, &s, b, sh->columns, &blk, &err) != 0) {
+		uint32_t bad_cols = 0;
+		if (ld_seg_decode_block(d, &s, b, sh->columns, &blk, &bad_cols, &err) != 0) {
 			damage(sh, e->path, err.msg);
 			continue;
+		}
+		if (bad_cols) {
+			char why[160];
+			snprintf(why, sizeof(why),
+				 "block %u: checksum mismatch in columns 0x%04x (not used by this scan; "
+				 "its rows are still read)", b, bad_cols);
+			damage(sh, e->path, why);
 		}
 		blk.segment = e->path;
 		st->rows_scanned += blk.n;

@@ -14,7 +14,9 @@
  *    delivered in time order by one thread, segments in no particular order.  With threads == 1
  *    segments are visited in order of their first timestamp.
  *  - A damaged segment (bad checksum, truncated, undecodable) is reported through spec.on_damage
- *    (or counted in stats) and skipped; the scan carries on with the rest.
+ *    (or counted in stats) and skipped; the scan carries on with the rest.  Every delivered
+ *    block has the checksums of all its stored columns checked: a damaged column the scan needs
+ *    drops that block, one it does not need is reported and the block is still delivered.
  *  - Columns not asked for in spec.columns are NULL in the block.
  */
 #ifndef LD_SCAN_H

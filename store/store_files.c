@@ -97,7 +97,7 @@ int ld_seg_load_rows(const char *path, ld_rowset *rs, ld_decoder *d, ld_err *err
 	int rc = 0;
 	for (uint32_t b = 0; b < s.hdr.blocks && rc == 0; b++) {
 		ld_block blk;
-		if (ld_seg_decode_block(d, &s, b, LD_COL_ALL, &blk, err) != 0) {
+		if (ld_seg_decode_block(d, &s, b, LD_COL_ALL, &blk, NULL, err) != 0) {
 			rc = -1;
 			break;
 		}

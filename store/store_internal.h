@@ -226,9 +226,10 @@ int ld_seg_open_mem(ld_seg *s, const uint8_t *p, size_t n, ld_decoder *d, ld_err
 int ld_seg_open_file(ld_seg *s, const char *path, ld_decoder *d, ld_err *err);
 void ld_seg_close(ld_seg *s);
 /* Decodes the asked columns of block bi (plus what they depend on) into d's buffers and fills
- * out; -1 with err set when the block is damaged. */
+ * out; -1 with err set when a needed column is damaged.  When bad_cols is not NULL the other
+ * stored columns are checked too and the damaged ones flagged there (the block still decodes). */
 int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t columns,
-			ld_block *out, ld_err *err);
+			ld_block *out, uint32_t *bad_cols, ld_err *err);
 /* True when block bi may hold a row matching spec (zone maps + address set). */
 bool ld_seg_block_may_match(const ld_seg *s, uint32_t bi, const ld_scan_spec *spec,
 			    const uint32_t *host_ids, uint32_t n_host_ids);

@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t rows = 0;
 	for (uint32_t b = 0; b < s.hdr.blocks; b++) {
 		ld_block blk;
-		if (ld_seg_decode_block(&d, &s, b, LD_COL_ALL, &blk, &err) != 0)
+		if (ld_seg_decode_block(&d, &s, b, LD_COL_ALL, &blk, NULL, &err) != 0)
 			abort();
 		for (uint32_t i = 0; i < blk.n; i++) {
 			ld_record got, want;

@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (uint32_t b = 0; b < s.hdr.blocks; b++) {
 		sink += ld_seg_block_may_match(&s, b, &spec, ids, id >= 0 ? 1 : 0);
 		ld_block blk;
-		if (ld_seg_decode_block(&d, &s, b, LD_COL_ALL, &blk, &err) != 0)
+		if (ld_seg_decode_block(&d, &s, b, LD_COL_ALL, &blk, NULL, &err) != 0)
 			continue;
 		for (uint32_t i = 0; i < blk.n; i++) {
 			ld_record r;

@@ -132,6 +132,14 @@ static void expect_scan(const fixture *f, const int *bad, int n_bad, uint64_t mi
 	free((void *)d.c.seen);
 }
 
+static int count_rows(void *ctx, int thread, const ld_block *b)
+{
+	(void)thread;
+	damage_log *d = ctx;
+	atomic_fetch_add(&d->c.rows, b->n);
+	return 0;
+}
+
 static void test_flip_byte(void **state)
 {
 	(void)state;
@@ -151,6 +159,23 @@ static void test_flip_byte(void **state)
 	int bad[] = {2};
 	/* only the damaged block is lost: every other segment plus the rest of this one */
 	expect_scan(&f, bad, 1, SEGS * ROWS_PER_SEG - LD_SEG_BLOCK_ROWS);
+	/* a scan that decodes nothing (a plain count) still notices the damaged block, reports it
+	 * and counts its rows, since none of the columns it needs is damaged */
+	ld_err err;
+	ld_archive *a = ld_archive_open(f.dir, &err);
+	assert_non_null(a);
+	damage_log d;
+	memset(&d, 0, sizeof(d));
+	ld_scan_spec spec;
+	ld_scan_spec_init(&spec);
+	spec.columns = 0;
+	spec.on_damage = on_damage;
+	ld_scan_stats st;
+	assert_int_equal(ld_scan(a, &spec, count_rows, &d, &st, &err), 0);
+	ld_archive_close(a);
+	assert_int_equal(d.c.damaged, 1);
+	assert_non_null(strstr(d.names, f.seg[2]));
+	assert_int_equal(d.c.rows, SEGS * ROWS_PER_SEG);
 	tu_rmrf(f.dir);
 }
 
