@@ -412,6 +412,8 @@ static void print_groups(FILE *f, enum out_format fmt, const ld_group_spec *sp, 
 			} else if (fmt == OUT_CSV) {
 				put_csv(f, s, sl);
 				fputc(',', f);
+			} else if (sl == 0) {
+				fprintf(f, "%-*s  ", (int)w[c], "-"); /* empty value (no flags, no rule...) */
 			} else {
 				fprintf(f, "%-*.*s  ", (int)w[c], (int)sl, s);
 			}
@@ -512,7 +514,7 @@ static void print_records(FILE *f, enum out_format fmt, const qctx *q, const out
 					w[c] = l[c] > 40 ? 40 : l[c];
 		}
 		for (size_t c = 0; c < N_REC_COLS; c++)
-			fprintf(f, "%-*s%s", (int)w[c], rec_cols[c], c + 1 < N_REC_COLS ? "  " : "\n");
+			fprintf(f, "%-*s%s", c + 1 < N_REC_COLS ? (int)w[c] : 0, rec_cols[c], c + 1 < N_REC_COLS ? "  " : "\n");
 	} else if (fmt == OUT_CSV) {
 		for (size_t c = 0; c < N_REC_COLS; c++)
 			fprintf(f, "%s%s", rec_cols[c], c + 1 < N_REC_COLS ? "," : "");
@@ -534,8 +536,10 @@ static void print_records(FILE *f, enum out_format fmt, const qctx *q, const out
 				int sl = l[c] ? (int)(l[c] > 40 ? 40 : l[c]) : 1;
 				if (q->want_raw) /* no raw line kept: compact row */
 					fprintf(f, "%.*s%s", sl, s, c + 1 < N_REC_COLS ? " " : "\n");
+				else if (c + 1 < N_REC_COLS)
+					fprintf(f, "%-*.*s  ", (int)w[c], sl, s);
 				else
-					fprintf(f, "%-*.*s%s", (int)w[c], sl, s, c + 1 < N_REC_COLS ? "  " : "\n");
+					fprintf(f, "%.*s\n", sl, s);
 			}
 			break;
 		case OUT_CSV:
