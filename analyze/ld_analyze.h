@@ -87,7 +87,8 @@ uint32_t ld_engine_addr_id(ld_engine *e, const ld_addr *a);
 const ld_addr *ld_engine_addr(const ld_engine *e, uint32_t id);
 void ld_engine_feed_compact(ld_engine *e, const ld_cevent *ev);
 /* Batch drivers know what comes next: call with stage 1 for the event ~16 ahead and stage 2
- * for the event ~8 ahead to hide the memory latency of the per-address and per-host state. */
+ * for the event ~8 ahead, to hide the memory latency of the per-address and per-identity
+ * state.  Pure hints: results never depend on them. */
 void ld_engine_prefetch(const ld_engine *e, const ld_cevent *ev, int stage);
 
 #define LD_TOP_PORTS 5

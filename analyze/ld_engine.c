@@ -90,6 +90,7 @@ struct ld_engine {
 	} *pop;
 	uint32_t n_pop, cap_pop;
 	ld_engine_stats st;
+	bool pending; /* address-level noise counters wait to be folded into identities */
 };
 
 size_t ld_engine_host_bytes(void)
@@ -725,13 +726,14 @@ void ld_engine_prefetch(const ld_engine *e, const ld_cevent *ev, int stage)
 		__builtin_prefetch(&e->ids.addrs[ev->dst]);
 		return;
 	}
-	uint32_t id = si->last_ident;
+	/* no stalls here: each stage reads only what the previous stage brought in */
+	if (si->static_ident != LD_ID_NONE && e->ids.addrs[ev->dst].kind == LD_AK_NOISE)
+		return; /* discovery noise from a fixed address never touches identity or host */
+	uint32_t id = si->static_ident != LD_ID_NONE ? si->static_ident : si->last_ident;
 	if (id == LD_ID_NONE || id >= e->ids.n_ids)
 		return;
-	const ld_ident *ident = &e->ids.ids[id];
-	__builtin_prefetch(ident);
-	if (ident->host != LD_ID_NONE)
-		__builtin_prefetch(e->hosts[ident->host]);
+	/* (prefetching the host state too was measured slower: it needs the identity loaded) */
+	__builtin_prefetch(&e->ids.ids[id]);
 }
 
 void ld_engine_feed_event(ld_engine *e, const ld_event *ev)
@@ -776,13 +778,32 @@ void ld_engine_feed_compact(ld_engine *e, const ld_cevent *ev)
 			e->st.not_internal++;
 		return;
 	}
-	uint32_t ident = ld_idtab_ident(&e->ids, sa, ev->ts_ns, ev->dir == LD_DIR_OUT ? ev->vif : 0,
-					true);
+	bool have_ports = (ev->present & LD_RF_PORTS) || ev->sport || ev->dport;
+	unsigned cls = ld_analyze_port_class(c, ev->proto, ev->sport, ev->dport, have_ports);
+	bool opens = ev->proto != 6 || !(ev->present & LD_RF_TCPFLAGS) ||
+		     ((ev->tcp_flags & LD_TCP_SYN) && !(ev->tcp_flags & LD_TCP_ACK));
+	bool noise = di->kind == LD_AK_NOISE || cls == LD_PC_BENIGN || !opens;
+	int64_t ts = ev->ts_ns;
+	if (noise && si->static_ident != LD_ID_NONE) {
+		/* the common case (discovery chatter from a desktop with a fixed address) is counted
+		 * on the address and folded into the identity when results are read */
+		ld_addr_info *sm = &e->ids.addrs[sa];
+		if (!sm->nrec || ts < sm->nfirst)
+			sm->nfirst = ts;
+		if (!sm->nrec || ts > sm->nlast)
+			sm->nlast = ts;
+		sm->nrec++;
+		e->pending = true;
+		e->st.east_west++;
+		e->st.noise++;
+		return;
+	}
+	uint32_t ident = ld_idtab_ident(&e->ids, sa, ts, ev->dir == LD_DIR_OUT ? ev->vif : 0, true);
 	if (ident == LD_ID_NONE)
 		return;
 	e->ids.addrs[sa].last_ident = ident;
-	/* identity-level counters live in the small, cache-resident identity table: most records
-	 * are discovery noise and never touch the (larger) scoring state */
+	/* identity-level counters live in the small identity table: most records are discovery
+	 * noise and never touch the (larger) scoring state */
 	si = &e->ids.addrs[sa];
 	di = &e->ids.addrs[da];
 	ld_ident *id = &e->ids.ids[ident];
@@ -793,18 +814,13 @@ void ld_engine_feed_compact(ld_engine *e, const ld_cevent *ev)
 		else
 			id->has_v6 = 1;
 	}
-	int64_t ts = ev->ts_ns;
 	if (!id->records || ts < id->first_seen)
 		id->first_seen = ts;
 	if (!id->records || ts > id->last_seen)
 		id->last_seen = ts;
 	id->records++;
 	e->st.east_west++;
-	bool have_ports = (ev->present & LD_RF_PORTS) || ev->sport || ev->dport;
-	unsigned cls = ld_analyze_port_class(c, ev->proto, ev->sport, ev->dport, have_ports);
-	bool opens = ev->proto != 6 || !(ev->present & LD_RF_TCPFLAGS) ||
-		     ((ev->tcp_flags & LD_TCP_SYN) && !(ev->tcp_flags & LD_TCP_ACK));
-	if (di->kind == LD_AK_NOISE || cls == LD_PC_BENIGN || !opens) {
+	if (noise) {
 		id->noise++;
 		e->st.noise++;
 		return;
@@ -1016,8 +1032,38 @@ static int port_cmp(const void *a, const void *b)
 	return x->port < y->port ? -1 : x->port > y->port;
 }
 
-void ld_engine_host(const ld_engine *e, uint32_t idn, ld_host_summary *o)
+/* Move address-level noise counters into their identities (idempotent). */
+static void fold_pending(ld_engine *e)
 {
+	if (!e->pending)
+		return;
+	for (uint32_t i = 0; i < e->ids.n_addrs; i++) {
+		ld_addr_info *ai = &e->ids.addrs[i];
+		if (!ai->nrec)
+			continue;
+		ld_ident *id = &e->ids.ids[ai->static_ident];
+		if (!id->records || ai->nfirst < id->first_seen)
+			id->first_seen = ai->nfirst;
+		if (!id->records || ai->nlast > id->last_seen)
+			id->last_seen = ai->nlast;
+		id->records += ai->nrec;
+		id->noise += ai->nrec;
+		if (ld_addr_is_v4(&ai->a))
+			id->has_v4 = 1;
+		else
+			id->has_v6 = 1;
+		if (id->last_addr == LD_ID_NONE)
+			id->last_addr = i;
+		ai->nrec = 0;
+	}
+	e->pending = false;
+}
+
+void ld_engine_host(const ld_engine *ce, uint32_t idn, ld_host_summary *o)
+{
+	/* reading results folds pending counters: the engine is not shared while it is read */
+	ld_engine *e = (ld_engine *)ce;
+	fold_pending(e);
 	memset(o, 0, sizeof *o);
 	const ld_ident *id = &e->ids.ids[idn];
 	o->id = idn;

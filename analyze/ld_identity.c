@@ -137,8 +137,13 @@ uint32_t ld_idtab_addr(ld_idtab *t, const ld_addr *a)
 	for (unsigned i = 0; i < t->cfg->n_scanners; i++)
 		if (ld_prefix_contains(&t->cfg->scanners[i], a))
 			ai->allow = 1;
-	if (t->inv)
+	ai->static_ident = LD_ID_NONE;
+	if (t->inv) {
 		ai->inv_n = ld_inventory_rows_of(t->inv, a, &ai->inv_first);
+		const ld_inv_row *r = &t->inv->rows[ai->inv_first];
+		if (ai->inv_n == 1 && r->from == INT64_MIN && r->to == INT64_MAX)
+			ai->static_ident = r->desktop;
+	}
 	t->slots[j] = id + 1;
 	return id;
 }

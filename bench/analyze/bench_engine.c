@@ -117,11 +117,23 @@ int main(int argc, char **argv)
 	ld_addr_from_v4(&w.mcast[3], (10u << 24) | (20u << 16) | (1u << 8) | 255);
 	ld_analyze_config_default(cfg);
 	ld_err err;
+	/* the estate's inventory: one desktop per address, as a VDI pool export gives it */
+	ld_inventory *inv = ld_inventory_new();
+	if (!inv)
+		return 1;
+	for (uint32_t i = 0; i < w.desktops; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "VDI-%05u", i + 1);
+		if (!ld_inventory_add(inv, &w.addr[i], name, "", "pool", LD_ROLE_DESKTOP, INT64_MIN,
+				      INT64_MAX))
+			return 1;
+	}
+	ld_inventory_finish(inv);
 
 	printf("%-46s %12s %9s %10s\n", "path (thread CPU time)", "records", "seconds", "M rec/s");
 	/* column path: each chunk is generated, its addresses resolved like a block dictionary,
 	 * then scored; only the scoring is timed */
-	ld_engine *e = ld_engine_new(cfg, NULL, &err);
+	ld_engine *e = ld_engine_new(cfg, inv, &err);
 	if (!e)
 		return 1;
 	uint32_t *ids = malloc(w.desktops * sizeof *ids), mids[4];
@@ -166,29 +178,34 @@ int main(int argc, char **argv)
 		feed += now_s() - t;
 		done += n;
 	}
-	row("score, column path (1 core)", total, feed);
+	row("score, column path, inventory (1 core)", total, feed);
 	ld_engine_stats st;
 	ld_engine_stats_get(e, &st);
 	ld_engine_free(e);
 
-	/* address path: the live service's ld_engine_feed (one hash per address per record) */
-	rng = 88172645463325252ull;
-	e = ld_engine_new(cfg, NULL, &err);
-	if (!e)
-		return 1;
-	double feed2 = 0;
-	for (uint64_t done = 0; done < total;) {
-		uint32_t n = total - done < CHUNK ? (uint32_t)(total - done) : CHUNK;
-		for (uint32_t i = 0; i < n; i++)
-			make(&w, done + i, total, &ev[i]);
-		double t = now_s();
-		for (uint32_t i = 0; i < n; i++)
-			ld_engine_feed_event(e, &ev[i]);
-		feed2 += now_s() - t;
-		done += n;
+	/* address path: the live service's ld_engine_feed (one hash per address per record), with
+	 * and without an inventory (without one, identities are keyed by address and vif) */
+	for (int with_inv = 1; with_inv >= 0; with_inv--) {
+		rng = 88172645463325252ull;
+		e = ld_engine_new(cfg, with_inv ? inv : NULL, &err);
+		if (!e)
+			return 1;
+		double feed2 = 0;
+		for (uint64_t done = 0; done < total;) {
+			uint32_t n = total - done < CHUNK ? (uint32_t)(total - done) : CHUNK;
+			for (uint32_t i = 0; i < n; i++)
+				make(&w, done + i, total, &ev[i]);
+			double t = now_s();
+			for (uint32_t i = 0; i < n; i++)
+				ld_engine_feed_event(e, &ev[i]);
+			feed2 += now_s() - t;
+			done += n;
+		}
+		row(with_inv ? "score, address path, inventory (1 core)"
+			     : "score, address path, no inventory (1 core)",
+		    total, feed2);
+		ld_engine_free(e);
 	}
-	row("score, address path (1 core)", total, feed2);
-	ld_engine_free(e);
 
 	if (store_n) {
 		char dir[] = "/tmp/ld-bench-analyze-XXXXXX";
@@ -229,7 +246,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s\n", err.msg);
 			return 1;
 		}
-		e = ld_engine_new(cfg, NULL, &err);
+		e = ld_engine_new(cfg, inv, &err);
 		ld_batch_stats bs;
 		struct timespec w0, w1;
 		clock_gettime(CLOCK_MONOTONIC, &w0);
@@ -254,6 +271,7 @@ int main(int argc, char **argv)
 	       ", attempts %" PRIu64 ", scored %" PRIu64 "\n",
 	       st.records, st.east_west, st.noise, st.duplicates, st.attempts, st.scored);
 	free(ids);
+	ld_inventory_free(inv);
 	free(w.addr);
 	free(ev);
 	free(cev);
