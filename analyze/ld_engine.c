@@ -997,17 +997,14 @@ uint32_t ld_engine_host_count(const ld_engine *e)
 
 uint32_t ld_engine_identity_of(const ld_engine *e, const ld_addr *a, int64_t ts)
 {
-	ld_idtab *t = (ld_idtab *)&e->ids;
 	if (e->inv) {
 		int64_t d = ld_inventory_lookup(e->inv, a, ts);
 		if (d >= 0)
 			return (uint32_t)d;
 	}
 	/* address-keyed: look it up without interning */
-	for (uint32_t i = 0; i < t->n_addrs; i++)
-		if (ld_addr_eq(&t->addrs[i].a, a))
-			return t->addrs[i].dyn_ident;
-	return LD_ID_NONE;
+	uint32_t id = ld_idtab_find(&e->ids, a);
+	return id == LD_ID_NONE ? LD_ID_NONE : e->ids.addrs[id].dyn_ident;
 }
 
 const ld_edge *ld_engine_edges(const ld_engine *e, uint64_t *n)

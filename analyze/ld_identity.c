@@ -92,6 +92,19 @@ static bool grow_slots(ld_idtab *t)
 	return true;
 }
 
+uint32_t ld_idtab_find(const ld_idtab *t, const ld_addr *a)
+{
+	uint32_t mask = t->n_slots - 1;
+	for (uint32_t j = addr_hash(a) & mask, k = 0; k < t->n_slots; k++, j = (j + 1) & mask) {
+		uint32_t v = t->slots[j];
+		if (!v)
+			return LD_ID_NONE;
+		if (ld_addr_eq(&t->addrs[v - 1].a, a))
+			return v - 1;
+	}
+	return LD_ID_NONE;
+}
+
 uint32_t ld_idtab_addr(ld_idtab *t, const ld_addr *a)
 {
 	uint32_t mask = t->n_slots - 1;

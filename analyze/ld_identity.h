@@ -62,6 +62,8 @@ bool ld_idtab_init(ld_idtab *t, const ld_analyze_config *cfg, const ld_inventory
 void ld_idtab_free(ld_idtab *t);
 /* Address id (interning on first sight); LD_ID_NONE on OOM. */
 uint32_t ld_idtab_addr(ld_idtab *t, const ld_addr *a);
+/* Address id without interning; LD_ID_NONE when never seen. */
+uint32_t ld_idtab_find(const ld_idtab *t, const ld_addr *a);
 /* Identity of address id at ts.  vif_out != 0 is the vif of an OUT record from this address
  * (splits address-keyed identities).  create=false never allocates (returns LD_ID_NONE). */
 uint32_t ld_idtab_ident(ld_idtab *t, uint32_t addr, int64_t ts, uint32_t vif_out, bool create);

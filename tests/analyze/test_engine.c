@@ -395,6 +395,8 @@ static void test_validity_windows(void **state)
 	}
 	assert_int_equal(f->n_alerts, 0); /* a shared IP-keyed state would have alerted */
 	ld_host_summary a = host_of(f, "VDI-A"), b = host_of(f, "VDI-B");
+	assert_int_equal(ld_engine_identity_of(f->e, &ip, T0 + 3000 * S), a.id);
+	assert_int_equal(ld_engine_identity_of(f->e, &ip, T0 + 4000 * S), b.id);
 	assert_int_equal(a.first_contacts, 4);
 	assert_int_equal(b.first_contacts, 4);
 	assert_string_equal(b.user, "bob");
@@ -424,6 +426,11 @@ static void test_vif_split(void **state)
 			n++;
 	}
 	assert_int_equal(n, 2);
+	ld_addr ip = A("10.20.1.50");
+	uint32_t now_id = ld_engine_identity_of(f->e, &ip, T0 + 10 * S);
+	ld_host_summary cur;
+	ld_engine_host(f->e, now_id, &cur);
+	assert_int_equal(cur.vif, 0xbbbb0002);
 	fx_free(f);
 }
 
