@@ -335,8 +335,9 @@ static int dec_ts(const ld_buf *c, int64_t *out, uint32_t n)
 		uint64_t z;
 		if (!ld_get_varint(&p, end, &z))
 			return -1;
-		/* wrapping arithmetic: a hostile file yields garbage times, not undefined behaviour */
-		v = (int64_t)((uint64_t)v + (uint64_t)ld_unzigzag(z) * g);
+		/* unsigned, wrapping: exact for the encoder's deltas, and a hostile file yields
+		 * garbage times, not undefined behaviour */
+		v = (int64_t)((uint64_t)v + z * g);
 		out[k] = v;
 	}
 	return p == end ? 0 : -1;

@@ -184,13 +184,14 @@ static uint64_t gcd64(uint64_t a, uint64_t b)
 	return a;
 }
 
+/* Rows are time-ordered, so the deltas are non-negative; they are taken as unsigned 64-bit
+ * differences, which stay exact for any pair of time stamps (and round-trip even for rows out
+ * of order, modulo 2^64). */
 static void enc_ts(ld_seg_encoder *e, const int64_t *ts, const uint32_t *idx, uint32_t n)
 {
 	uint64_t g = 0;
-	for (uint32_t k = 1; k < n && g != 1; k++) {
-		int64_t d = ts[idx[k]] - ts[idx[k - 1]];
-		g = gcd64(g, (uint64_t)(d < 0 ? -d : d));
-	}
+	for (uint32_t k = 1; k < n && g != 1; k++)
+		g = gcd64(g, (uint64_t)ts[idx[k]] - (uint64_t)ts[idx[k - 1]]);
 	if (g == 0)
 		g = 1;
 	uint8_t *p = e->col.p;
@@ -199,10 +200,8 @@ static void enc_ts(ld_seg_encoder *e, const int64_t *ts, const uint32_t *idx, ui
 	memcpy(p, &base, 8);
 	memcpy(p + 8, &g, 8);
 	p += 16;
-	for (uint32_t k = 1; k < n; k++) {
-		int64_t d = (ts[idx[k]] - ts[idx[k - 1]]) / (int64_t)g;
-		p = ld_put_varint(p, ld_zigzag(d));
-	}
+	for (uint32_t k = 1; k < n; k++)
+		p = ld_put_varint(p, ((uint64_t)ts[idx[k]] - (uint64_t)ts[idx[k - 1]]) / g);
 	e->col.len = (size_t)(p - e->col.p);
 }
 

@@ -53,7 +53,8 @@
  *   +---------------------------------------------------------------+ EOF
  *
  *   Column encodings (before zstd), one leading encoding byte each:
- *     ts        base i64, divisor u64 (gcd of the deltas), zigzag varint deltas / divisor
+ *     ts        base i64, divisor u64 (gcd of the deltas), varint (delta / divisor); deltas
+ *               are unsigned 64-bit differences of consecutive (time-ordered) rows
  *     src, dst  segment address ids, width byte (1..4) then byte planes, high plane first
  *     ports     two byte planes (high, low)
  *     len       varints

@@ -49,16 +49,6 @@ static inline bool ld_get_varint(const uint8_t **pp, const uint8_t *end, uint64_
 	return false;
 }
 
-static inline uint64_t ld_zigzag(int64_t v)
-{
-	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-}
-
-static inline int64_t ld_unzigzag(uint64_t v)
-{
-	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-}
-
 /* --- growable byte buffer ----------------------------------------------------------------- */
 
 typedef struct ld_buf {
