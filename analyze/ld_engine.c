@@ -46,6 +46,7 @@ typedef struct host {
 	uint8_t peers_overflow, pp_overflow, ports_overflow, pad_;
 	uint16_t n_peer, n_pp;
 	uint16_t today_day, n_today;
+	uint16_t bloom_n[2]; /* keys in the peer and the peer+port filters */
 	uint32_t bloom_day;
 	float s[3], peak[3], alert_peak, vert_peak;
 	int64_t s_t[3], s_start[3];
@@ -258,9 +259,13 @@ static void bloom_add(uint64_t *b, uint32_t key)
 /* Look up key (non-zero) in an exact table; returns its last-seen time (0 = absent) and stores
  * now.  When the table is 3/4 full, expired entries are purged; if that frees nothing the key
  * goes to the Bloom filter (no timestamps: counts as "seen" until the filter is reset). */
+/* 4096 bits, 7 hashes: about 1 % false "seen" at 400 keys; past that the filter is cleared
+ * (a host that busy is scanning anyway; forgetting only makes its old peers count again). */
+#define BLOOM_MAX_KEYS 400
+
 static uint32_t novelty_touch(uint32_t *keys, uint32_t *ds, uint32_t cap, uint16_t *n,
-			      uint8_t *overflow, uint64_t *bloom, uint32_t key, uint32_t now,
-			      uint32_t horizon_ds, bool *in_bloom)
+			      uint8_t *overflow, uint64_t *bloom, uint16_t *bloom_n, uint32_t key,
+			      uint32_t now, uint32_t horizon_ds, bool *in_bloom)
 {
 	*in_bloom = false;
 	uint32_t mask = cap - 1, j = mix32(key) & mask;
@@ -297,8 +302,13 @@ static uint32_t novelty_touch(uint32_t *keys, uint32_t *ds, uint32_t cap, uint16
 		*n = (uint16_t)m;
 		if (m * 4 >= cap * 3) {
 			*overflow = 1;
-			if (bloom)
+			if (bloom) {
+				if (++*bloom_n > BLOOM_MAX_KEYS) {
+					memset(bloom, 0, BLOOM_WORDS * sizeof *bloom);
+					*bloom_n = 1;
+				}
 				bloom_add(bloom, key);
+			}
 			return 0;
 		}
 		j = mix32(key) & mask;
@@ -851,11 +861,12 @@ void ld_engine_feed_compact(ld_engine *e, const ld_cevent *ev)
 	if (h->bloom && age(now, h->bloom_day) > horizon) {
 		memset(h->bloom, 0, 2 * BLOOM_WORDS * sizeof(uint64_t));
 		h->bloom_day = now;
+		h->bloom_n[0] = h->bloom_n[1] = 0;
 	}
 	bool pp_bloom, peer_bloom;
 	uint32_t pp_prev = novelty_touch(h->pp_key, h->pp_ds, PP_SLOTS, &h->n_pp, &h->pp_overflow,
-					 h->bloom ? h->bloom + BLOOM_WORDS : NULL, pp_key, now,
-					 horizon, &pp_bloom);
+					 h->bloom ? h->bloom + BLOOM_WORDS : NULL, &h->bloom_n[1],
+					 pp_key, now, horizon, &pp_bloom);
 	if (h->bloom && recent_touch(h->bloom + 2 * BLOOM_WORDS, pp_key, now, dedupe) && pp_bloom) {
 		/* no timestamp in the filter: the recent table tells a retransmit from a retry */
 		e->st.duplicates++;
@@ -875,8 +886,8 @@ void ld_engine_feed_compact(ld_engine *e, const ld_cevent *ev)
 	}
 	popular_note(e, da, ev->proto, port, ts);
 	uint32_t peer_prev = novelty_touch(h->peer_key, h->peer_ds, PEER_SLOTS, &h->n_peer,
-					   &h->peers_overflow, h->bloom, di->h, now, horizon,
-					   &peer_bloom);
+					   &h->peers_overflow, h->bloom, &h->bloom_n[0], di->h, now,
+					   horizon, &peer_bloom);
 	bool new_peer = !peer_bloom && !(peer_prev && age(now, peer_prev) <= horizon);
 	h->first_contacts++;
 

@@ -204,6 +204,32 @@ static int touch_cmp(const void *a, const void *b)
 	return x->first < y->first ? -1 : x->first > y->first;
 }
 
+typedef struct edge_sort_ctx {
+	const ld_edge *edges;
+	const long *pos;
+	const ld_report *r;
+	bool by_incident; /* group by (incident, peer), else by (source, peer) */
+} edge_sort_ctx;
+
+static int edge_cmp(const void *a, const void *b, void *vctx)
+{
+	const edge_sort_ctx *c = vctx;
+	const ld_edge *x = &c->edges[*(const uint64_t *)a], *y = &c->edges[*(const uint64_t *)b];
+	uint32_t kx, ky;
+	if (c->by_incident) {
+		kx = (uint32_t)c->r->s[c->pos[x->src]].incident;
+		ky = (uint32_t)c->r->s[c->pos[y->src]].incident;
+	} else {
+		kx = x->src;
+		ky = y->src;
+	}
+	if (kx != ky)
+		return kx < ky ? -1 : 1;
+	if (x->dst != y->dst)
+		return x->dst < y->dst ? -1 : 1;
+	return ld_addr_cmp(&x->dst_ip, &y->dst_ip);
+}
+
 static int build_incidents(ld_report *r)
 {
 	uint32_t nid = ld_engine_host_count(r->e);
@@ -326,46 +352,52 @@ static int build_incidents(ld_report *r)
 				inc->end = s->h.last_seen;
 		}
 	}
-	/* touched desktops: every peer probed by an alerted member */
-	for (size_t k = 0; k < r->n_inc; k++) {
-		ld_incident *inc = &r->inc[k];
-		size_t cap = 64;
-		inc->touched = malloc(cap * sizeof *inc->touched);
-		if (!inc->touched)
-			continue;
+	/* touched desktops: every peer probed by an alerted member, aggregated by sorting the
+	 * members' edges (O(E log E), whatever the incident's size) */
+	uint64_t *idx = malloc((ne ? ne : 1) * sizeof *idx);
+	if (idx) {
+		uint64_t m2 = 0;
 		for (uint64_t q = 0; q < ne; q++) {
-			const ld_edge *g = &edges[q];
-			long a = pos[g->src];
-			if (a < 0 || r->s[a].incident != inc->id)
-				continue;
-			size_t t;
-			for (t = 0; t < inc->n_touched; t++)
-				if (ld_addr_eq(&inc->touched[t].ip, &g->dst_ip) &&
-				    inc->touched[t].ident == g->dst)
-					break;
-			if (t == inc->n_touched) {
-				if (inc->n_touched == cap) {
-					if (cap >= 65536)
-						continue;
-					ld_touch *nt = realloc(inc->touched, cap * 2 * sizeof *nt);
-					if (!nt)
-						continue;
-					inc->touched = nt;
-					cap *= 2;
-				}
-				inc->touched[t].ident = g->dst;
-				inc->touched[t].ip = g->dst_ip;
-				inc->touched[t].probes = 0;
-				inc->touched[t].first = g->ts_ns;
-				inc->n_touched++;
-			}
-			inc->touched[t].probes++;
-			if (g->ts_ns < inc->touched[t].first)
-				inc->touched[t].first = g->ts_ns;
-			r->s[a].touched++;
+			long a = edges[q].src < nid ? pos[edges[q].src] : -1;
+			if (a >= 0 && r->s[a].incident)
+				idx[m2++] = q;
 		}
-		qsort(inc->touched, inc->n_touched, sizeof *inc->touched, touch_cmp);
+		edge_sort_ctx ctx = {edges, pos, r, true};
+		qsort_r(idx, m2, sizeof *idx, edge_cmp, &ctx);
+		for (uint64_t q = 0; q < m2;) {
+			const ld_edge *g = &edges[idx[q]];
+			ld_incident *inc = &r->inc[r->s[pos[g->src]].incident - 1];
+			uint64_t run = q;
+			int64_t first = g->ts_ns;
+			while (run < m2 && edge_cmp(&idx[q], &idx[run], &ctx) == 0) {
+				if (edges[idx[run]].ts_ns < first)
+					first = edges[idx[run]].ts_ns;
+				run++;
+			}
+			if (inc->n_touched % 64 == 0) {
+				ld_touch *nt = realloc(inc->touched, (inc->n_touched + 64) * sizeof *nt);
+				if (!nt)
+					break;
+				inc->touched = nt;
+			}
+			ld_touch *t = &inc->touched[inc->n_touched++];
+			t->ident = g->dst;
+			t->ip = g->dst_ip;
+			t->probes = (uint32_t)(run - q);
+			t->first = first;
+			q = run;
+		}
+		/* per host: distinct peers it probed */
+		ctx.by_incident = false;
+		qsort_r(idx, m2, sizeof *idx, edge_cmp, &ctx);
+		for (uint64_t q = 0; q < m2; q++)
+			if (q == 0 || edge_cmp(&idx[q - 1], &idx[q], &ctx) != 0)
+				r->s[pos[edges[idx[q]].src]].touched++;
+		free(idx);
 	}
+	for (size_t k = 0; k < r->n_inc; k++)
+		if (r->inc[k].n_touched > 1)
+			qsort(r->inc[k].touched, r->inc[k].n_touched, sizeof(ld_touch), touch_cmp);
 	free(order);
 	free(pos);
 	free(uf);
