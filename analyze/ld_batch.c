@@ -47,6 +47,11 @@ static int ev_cmp(const void *a, const void *b)
 	return (int)x->action - (int)y->action;
 }
 
+int ld_event_cmp(const ld_event *a, const ld_event *b)
+{
+	return ev_cmp(a, b);
+}
+
 void ld_batch_sort(ld_event *ev, uint64_t n)
 {
 	if (n > 1)

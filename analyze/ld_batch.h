@@ -23,5 +23,7 @@ int ld_batch_run(ld_engine *e, const char *dir, int64_t from_ns, int64_t to_ns,
 
 /* Sort events in place into the canonical feeding order. */
 void ld_batch_sort(ld_event *ev, uint64_t n);
+/* That order: event time, then source, destination, ports, direction, vif, flags, verdict. */
+int ld_event_cmp(const ld_event *a, const ld_event *b);
 
 #endif
