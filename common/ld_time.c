@@ -39,7 +39,8 @@ static bool is_leap(int64_t y)
 bool ld_civil_valid(int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s)
 {
 	static const unsigned mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1)
+	/* int64 nanoseconds end in April 2262: later years cannot be represented. */
+	if (y < 1970 || y > 2261 || mo < 1 || mo > 12 || d < 1)
 		return false;
 	unsigned dim = mdays[mo - 1] + (mo == 2 && is_leap(y));
 	return d <= dim && h < 24 && mi < 60 && s <= 60;

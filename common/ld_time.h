@@ -17,7 +17,8 @@
 /* Days since 1970-01-01 for a proleptic Gregorian date (month 1-12). */
 int64_t ld_days_from_civil(int64_t y, unsigned m, unsigned d);
 void ld_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
-/* Validates ranges (month, day of month incl. leap years, hour<24, min<60, sec<=60). */
+/* Validates ranges (year 1970-2261, the span of int64 ns; month; day of month incl. leap years;
+ * hour<24, min<60, sec<=60). */
 bool ld_civil_valid(int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s);
 /* ns since epoch from UTC civil fields; leap second 60 folds into the next second. */
 int64_t ld_time_from_civil(int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s,

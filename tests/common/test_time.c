@@ -32,6 +32,10 @@ static void test_civil(void **state)
 	assert_true(ld_civil_valid(2000, 2, 29, 0, 0, 0));
 	assert_false(ld_civil_valid(2026, 4, 31, 0, 0, 0));
 	assert_false(ld_civil_valid(2026, 1, 1, 24, 0, 0));
+	assert_false(ld_civil_valid(6848, 1, 1, 0, 0, 0));
+	assert_true(ld_civil_valid(2261, 12, 31, 23, 59, 59));
+	int64_t t;
+	assert_int_equal(ld_time_parse_rfc3339("6848-01-01T00:00:00Z", 20, &t, NULL), 0);
 }
 
 static void test_rfc3339(void **state)
