@@ -86,6 +86,11 @@ void ld_engine_feed_event(ld_engine *e, const ld_event *ev);
 uint32_t ld_engine_addr_id(ld_engine *e, const ld_addr *a);
 const ld_addr *ld_engine_addr(const ld_engine *e, uint32_t id);
 void ld_engine_feed_compact(ld_engine *e, const ld_cevent *ev);
+/* Batch drivers: account for ev now if its effect does not depend on record order (verdicts
+ * other than drops, records that are not east-west, discovery noise from fixed inventory
+ * addresses) and return true; false means it must be fed in order with ld_engine_feed_compact.
+ * Absorbing early or feeding in order give identical results. */
+bool ld_engine_absorb(ld_engine *e, const ld_cevent *ev);
 /* Batch drivers know what comes next: call with stage 1 for the event ~16 ahead and stage 2
  * for the event ~8 ahead, to hide the memory latency of the per-address and per-identity
  * state.  Pure hints: results never depend on them. */

@@ -15,7 +15,8 @@ typedef struct collect {
 	ld_cevent *ev;
 	uint64_t n, cap;
 	int64_t from, to;
-	uint64_t rows, damaged;
+	uint64_t rows, damaged, absorbed;
+	int64_t abs_min, abs_max; /* time span of the absorbed records */
 	uint32_t *map; /* block dictionary index -> engine address id */
 	uint32_t map_cap;
 	bool oom;
@@ -159,6 +160,14 @@ static int on_block(void *ctx, int thread, const ld_block *b)
 		ev->vif = b->vif && b->vif[i] < b->n_strs ? ld_vif_code(b->strs[b->vif[i]]) : 0;
 		if (ev->src == UINT32_MAX || ev->dst == UINT32_MAX)
 			c->n--; /* out of memory in the address table, or a corrupt index */
+		else if (ld_engine_absorb(c->e, ev)) {
+			c->n--; /* order-independent (mostly discovery noise): no need to sort it */
+			if (!c->absorbed || ev->ts_ns < c->abs_min)
+				c->abs_min = ev->ts_ns;
+			if (!c->absorbed || ev->ts_ns > c->abs_max)
+				c->abs_max = ev->ts_ns;
+			c->absorbed++;
+		}
 	}
 	pthread_mutex_unlock(&c->mu);
 	return 0;
@@ -239,6 +248,13 @@ int ld_batch_run(ld_engine *e, const char *dir, int64_t from_ns, int64_t to_ns,
 		st->fed += c.n;
 	}
 	st->rows = c.rows;
+	st->fed += c.absorbed;
+	if (c.absorbed) {
+		if (st->min_ts == LD_TIME_NONE || c.abs_min < st->min_ts)
+			st->min_ts = c.abs_min;
+		if (st->max_ts == LD_TIME_NONE || c.abs_max > st->max_ts)
+			st->max_ts = c.abs_max;
+	}
 	ld_archive_close(a);
 	pthread_mutex_destroy(&c.mu);
 	free(c.map);

@@ -763,41 +763,38 @@ void ld_engine_feed_event(ld_engine *e, const ld_event *ev)
 	ld_engine_feed_compact(e, &c);
 }
 
-void ld_engine_feed_compact(ld_engine *e, const ld_cevent *ev)
+/* The order-independent part of a record: verdicts other than drops, records that are not
+ * east-west, and discovery noise from fixed inventory addresses only bump counters.  Returns true
+ * when the record is fully accounted for; otherwise *cls and *noise are set for the rest. */
+static bool absorb(ld_engine *e, const ld_cevent *ev, unsigned *cls_out, bool *noise_out)
 {
-	const ld_analyze_config *c = e->cfg;
 	e->st.records++;
 	if (ev->action != LD_ACTION_DROP && ev->action != LD_ACTION_REJECT &&
 	    ev->action != LD_ACTION_DENY) {
 		e->st.not_drop++;
-		return;
-	}
-	if (ld_unlikely(!e->have_base)) {
-		/* deciseconds in 32 bits from 400 days before the first record: 13 years of range */
-		e->base_ns = ev->ts_ns - INT64_C(400) * 86400 * LD_NS_PER_SEC;
-		e->have_base = true;
+		return true;
 	}
 	uint32_t sa = ev->src, da = ev->dst;
-	if (sa == LD_ID_NONE || da == LD_ID_NONE)
-		return;
+	if (sa >= e->ids.n_addrs || da >= e->ids.n_addrs)
+		return true;
 	const ld_addr_info *si = &e->ids.addrs[sa], *di = &e->ids.addrs[da];
 	if (si->kind != LD_AK_INTERNAL || di->kind == LD_AK_OUTSIDE) {
 		if (si->kind == LD_AK_NOISE || di->kind == LD_AK_NOISE)
 			e->st.noise++;
 		else
 			e->st.not_internal++;
-		return;
+		return true;
 	}
 	bool have_ports = (ev->present & LD_RF_PORTS) || ev->sport || ev->dport;
-	unsigned cls = ld_analyze_port_class(c, ev->proto, ev->sport, ev->dport, have_ports);
+	unsigned cls = ld_analyze_port_class(e->cfg, ev->proto, ev->sport, ev->dport, have_ports);
 	bool opens = ev->proto != 6 || !(ev->present & LD_RF_TCPFLAGS) ||
 		     ((ev->tcp_flags & LD_TCP_SYN) && !(ev->tcp_flags & LD_TCP_ACK));
 	bool noise = di->kind == LD_AK_NOISE || cls == LD_PC_BENIGN || !opens;
-	int64_t ts = ev->ts_ns;
 	if (noise && si->static_ident != LD_ID_NONE) {
 		/* the common case (discovery chatter from a desktop with a fixed address) is counted
 		 * on the address and folded into the identity when results are read */
 		ld_addr_info *sm = &e->ids.addrs[sa];
+		int64_t ts = ev->ts_ns;
 		if (!sm->nrec || ts < sm->nfirst)
 			sm->nfirst = ts;
 		if (!sm->nrec || ts > sm->nlast)
@@ -806,8 +803,41 @@ void ld_engine_feed_compact(ld_engine *e, const ld_cevent *ev)
 		e->pending = true;
 		e->st.east_west++;
 		e->st.noise++;
-		return;
+		return true;
 	}
+	*cls_out = cls;
+	*noise_out = noise;
+	return false;
+}
+
+bool ld_engine_absorb(ld_engine *e, const ld_cevent *ev)
+{
+	unsigned cls;
+	bool noise;
+	if (absorb(e, ev, &cls, &noise))
+		return true;
+	e->st.records--; /* it will be fed, and counted, in order */
+	return false;
+}
+
+void ld_engine_feed_compact(ld_engine *e, const ld_cevent *ev)
+{
+	const ld_analyze_config *c = e->cfg;
+	unsigned cls;
+	bool noise;
+	if (absorb(e, ev, &cls, &noise))
+		return;
+	if (ld_unlikely(!e->have_base)) {
+		/* deciseconds in 32 bits from a UTC midnight 400 days before the first scored
+		 * record: 13 years of range, and the same rounding whichever record came first */
+		int64_t day = 86400 * LD_NS_PER_SEC;
+		int64_t d = ev->ts_ns / day - (ev->ts_ns % day < 0);
+		e->base_ns = (d - 400) * day;
+		e->have_base = true;
+	}
+	uint32_t sa = ev->src, da = ev->dst;
+	const ld_addr_info *si = &e->ids.addrs[sa], *di = &e->ids.addrs[da];
+	int64_t ts = ev->ts_ns;
 	uint32_t ident = ld_idtab_ident(&e->ids, sa, ts, ev->dir == LD_DIR_OUT ? ev->vif : 0, true);
 	if (ident == LD_ID_NONE)
 		return;
