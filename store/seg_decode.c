@@ -35,7 +35,9 @@ int ld_decoder_init(ld_decoder *d)
 	d->proto = malloc(n * 6);
 	d->raw = malloc(n * sizeof(ld_str));
 	d->sport_eq = malloc(n);
-	if (!d->sport_eq || !d->dctx || !d->ts || !d->src || !d->dst || !d->len || !d->rule || !d->reporter ||
+	d->shape_rank = malloc(n * sizeof(uint16_t));
+	d->shape_tab = malloc(LD_SHAPE_MAX * sizeof(ld_shape));
+	if (!d->sport_eq || !d->shape_rank || !d->shape_tab || !d->dctx || !d->ts || !d->src || !d->dst || !d->len || !d->rule || !d->reporter ||
 	    !d->vif || !d->sport || !d->dport || !d->proto || !d->raw) {
 		ld_decoder_free(d);
 		return -1;
@@ -63,6 +65,8 @@ void ld_decoder_free(ld_decoder *d)
 	free(d->proto);
 	free(d->raw);
 	free(d->sport_eq);
+	free(d->shape_rank);
+	free(d->shape_tab);
 	free(d->pred);
 	ld_buf_free(&d->tmp);
 	ld_buf_free(&d->raw_bytes);
@@ -546,7 +550,7 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 		case 4: rc = dec_ports(buf, d->dport, n); break;
 		case 5:
 			if (col->enc == LD_ENC_SHAPE) {
-				rc = ld_shape_decode(d, buf, n, s->hdr.n_strs, &shape_len);
+				rc = ld_shape_decode(d, buf, n, s->hdr.n_strs, &shape_len, need);
 				shaped = rc == 0;
 			} else {
 				rc = dec_raw8(buf, d->proto, n);

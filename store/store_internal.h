@@ -139,6 +139,7 @@ typedef struct ld_shape {
 	uint32_t rule;
 } ld_shape;
 static_assert(sizeof(ld_shape) == 16, "shape key is 16 bytes");
+#define LD_SHAPE_MAX 4096u /* distinct shapes per block; more and the block uses columns */
 
 typedef struct ld_shape_enc {
 	uint32_t *slots, *count, *rank, *order, *row;
@@ -201,6 +202,8 @@ typedef struct ld_decoder {
 	uint8_t *proto, *action, *dir, *flags, *format, *present;
 	ld_str *raw;
 	uint8_t *sport_eq;
+	uint16_t *shape_rank;
+	ld_shape *shape_tab;
 	ld_buf tmp, raw_bytes;
 	uint64_t *pred;
 	uint32_t pred_cap, gen;
@@ -208,9 +211,11 @@ typedef struct ld_decoder {
 
 int ld_decoder_init(ld_decoder *d);
 void ld_decoder_free(ld_decoder *d);
-/* Fills proto, action, dir, flags, format, present, dport, rule, sport_eq (and len when the
- * shapes carry it) from a shape column; -1 when it does not decode. */
-int ld_shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_strs, bool *has_len);
+/* Fills the columns in `need` (enum ld_col bits) among proto, action, dir, flags, format,
+ * present, dport, rule, len (when the shapes carry it) and sport_eq (for LD_COL_SPORT) from a
+ * shape column; -1 when it does not decode. */
+int ld_shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_strs, bool *has_len,
+		    uint32_t need);
 /* Validates header, footer, block index and dictionaries of a segment image. */
 int ld_seg_open_mem(ld_seg *s, const uint8_t *p, size_t n, ld_decoder *d, ld_err *err);
 int ld_seg_open_file(ld_seg *s, const char *path, ld_decoder *d, ld_err *err);
