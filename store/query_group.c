@@ -1089,34 +1089,113 @@ static void select_top(ld_group_acc *a, size_t keep)
 
 /* Value-only keys still in the dense table and nothing in the global one: rows come straight
  * from the dense counts, without hashing. */
-static bool result_from_dense(ld_group_acc *a)
+typedef struct cand {
+	uint64_t count;
+	uint32_t lkey;
+} cand;
+
+/* Sort order of value-only groups: count descending, then the key columns ascending. */
+static int cmp_cand(const cand *x, const cand *y, const ld_group_acc *a)
+{
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	for (unsigned k = 0; k < a->spec.n_cols; k++) {
+		uint32_t mask = (uint32_t)((UINT64_C(1) << a->bits[k]) - 1);
+		uint32_t u = (x->lkey >> a->shift[k]) & mask, v = (y->lkey >> a->shift[k]) & mask;
+		if (u != v)
+			return u < v ? -1 : 1;
+	}
+	return 0;
+}
+
+static void dense_row(const ld_group_acc *a, uint64_t lkey, ld_group_row *r)
+{
+	for (unsigned k = 0; k < a->spec.n_cols; k++) {
+		uint64_t mask = (UINT64_C(1) << a->bits[k]) - 1;
+		r->key[k].num = (uint32_t)((lkey >> a->shift[k]) & mask);
+	}
+	r->count = a->dense_counts[lkey];
+}
+
+/* Rows of the `keep` first groups in sort order (unordered), built without materializing the
+ * others: a max-heap of the kept ones with the worst at the root, so most keys are rejected
+ * with one comparison.  Leaves the accumulator's state unchanged. */
+static bool select_dense_top(ld_group_acc *a, size_t keep, size_t *out_n)
+{
+	cand *h = malloc(keep * sizeof *h);
+	if (!h)
+		return false;
+	size_t n = 0;
+	for (size_t i = 0; i < a->n_touched; i++) {
+		cand c = {a->dense_counts[a->touched[i]], a->touched[i]};
+		if (n == keep) {
+			if (cmp_cand(&c, &h[0], a) >= 0)
+				continue;
+			h[0] = c; /* replace the worst, sift down */
+			for (size_t p = 0;;) {
+				size_t ch = 2 * p + 1;
+				if (ch >= n)
+					break;
+				if (ch + 1 < n && cmp_cand(&h[ch + 1], &h[ch], a) > 0)
+					ch++;
+				if (cmp_cand(&h[ch], &h[p], a) <= 0)
+					break;
+				cand t = h[ch];
+				h[ch] = h[p];
+				h[p] = t;
+				p = ch;
+			}
+			continue;
+		}
+		h[n] = c; /* sift up */
+		for (size_t p = n++; p > 0;) {
+			size_t up = (p - 1) / 2;
+			if (cmp_cand(&h[p], &h[up], a) <= 0)
+				break;
+			cand t = h[up];
+			h[up] = h[p];
+			h[p] = t;
+			p = up;
+		}
+	}
+	/* build the rows of the kept groups only */
+	free(a->rows);
+	a->rows = calloc(n ? n : 1, sizeof *a->rows);
+	if (!a->rows) {
+		free(h);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		dense_row(a, h[i].lkey, &a->rows[i]);
+	*out_n = n;
+	free(h);
+	return true;
+}
+
+static bool result_from_dense(ld_group_acc *a, size_t top, size_t *out_n)
 {
 	if (!(keys_are_values(a) && a->dense && a->n_groups == 0 && a->n_touched))
 		return false;
+	if (top && top < a->n_touched / 8)
+		return select_dense_top(a, top, out_n);
 	free(a->rows);
 	a->rows = calloc(a->n_touched, sizeof *a->rows);
 	if (!a->rows)
 		return false;
-	for (size_t i = 0; i < a->n_touched; i++) {
-		uint64_t lkey = a->touched[i];
-		ld_group_row *r = &a->rows[i];
-		for (unsigned k = 0; k < a->spec.n_cols; k++) {
-			uint64_t mask = (UINT64_C(1) << a->bits[k]) - 1;
-			r->key[k].num = (uint32_t)((lkey >> a->shift[k]) & mask);
-		}
-		r->count = a->dense_counts[lkey];
-	}
+	for (size_t i = 0; i < a->n_touched; i++)
+		dense_row(a, a->touched[i], &a->rows[i]);
+	*out_n = a->n_touched;
 	return true;
 }
 
 int ld_group_acc_result(ld_group_acc *a, uint32_t top, const ld_group_row **rows, size_t *n, ld_err *err)
 {
-	if (result_from_dense(a)) {
-		size_t total = a->n_touched;
-		size_t keep = top && top < total ? top : total;
+	size_t built;
+	if (result_from_dense(a, top, &built)) {
+		size_t keep = top && top < built ? top : built;
 		size_t saved = a->n_groups;
-		a->n_groups = total; /* select_top walks n_groups rows */
-		if (keep < total / 8)
+		a->n_groups = built; /* select_top walks n_groups rows */
+		if (keep < built / 8)
 			select_top(a, keep);
 		a->n_groups = saved;
 		qsort_r(a->rows, keep, sizeof *a->rows, cmp_rows, a);

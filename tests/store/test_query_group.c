@@ -383,6 +383,65 @@ static void test_merge_with_empty(void **state)
 	}
 }
 
+/* Many value-only groups: --top picks from the dense counts without building every row; asking
+ * for the top first must not disturb a later full result. */
+static void test_dense_top(void **state)
+{
+	(void)state;
+	enum { NR = 30000, NP = 5000 };
+	static uint16_t dport[NR];
+	static uint32_t sel[NR];
+	static uint64_t ref[NP];
+	memset(ref, 0, sizeof ref);
+	for (uint32_t i = 0; i < NR; i++) {
+		/* skewed so counts differ, with ties among the rare ports */
+		dport[i] = (uint16_t)(rnd(4) ? rnd(40) : rnd(NP));
+		ref[dport[i]]++;
+		sel[i] = i;
+	}
+	ld_block b;
+	memset(&b, 0, sizeof b);
+	b.n = NR;
+	b.dport = dport;
+	b.segment = "dense";
+	ld_group_spec sp = {.cols = {LD_QCOL_DPORT}, .n_cols = 1, .distinct_col = -1};
+	ld_err err;
+	ld_group_acc *acc = ld_group_acc_new(&sp, &err);
+	assert_non_null(acc);
+	assert_int_equal(ld_group_acc_add(acc, &b, sel, NR, &err), 0);
+	const ld_group_row *rows;
+	size_t n;
+	assert_int_equal(ld_group_acc_result(acc, 10, &rows, &n, &err), 0);
+	assert_int_equal(n, 10);
+	uint64_t prev_count = UINT64_MAX;
+	uint32_t prev_port = 0;
+	for (size_t r = 0; r < n; r++) {
+		assert_int_equal(rows[r].count, ref[rows[r].key[0].num]);
+		assert_true(rows[r].count < prev_count || (rows[r].count == prev_count && rows[r].key[0].num > prev_port));
+		prev_count = rows[r].count;
+		prev_port = rows[r].key[0].num;
+	}
+	/* nothing outside the top 10 beats the 10th (count, then lower port first) */
+	for (uint32_t p = 0; p < NP; p++) {
+		bool in_top = false;
+		for (size_t r = 0; r < n; r++)
+			in_top |= rows[r].key[0].num == p;
+		if (!in_top && ref[p])
+			assert_true(ref[p] < prev_count || (ref[p] == prev_count && p > prev_port));
+	}
+	/* the full result afterwards still has every port */
+	assert_int_equal(ld_group_acc_result(acc, 0, &rows, &n, &err), 0);
+	size_t want = 0;
+	uint64_t total = 0;
+	for (uint32_t p = 0; p < NP; p++)
+		want += ref[p] > 0;
+	for (size_t r = 0; r < n; r++)
+		total += rows[r].count;
+	assert_int_equal(n, want);
+	assert_int_equal(total, NR);
+	ld_group_acc_free(acc);
+}
+
 static void test_bad_specs(void **state)
 {
 	(void)state;
@@ -408,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_group_three_cols_distinct_reporter),
 		cmocka_unit_test(test_group_values_only),
 		cmocka_unit_test(test_merge_with_empty),
+		cmocka_unit_test(test_dense_top),
 		cmocka_unit_test(test_bad_specs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
