@@ -8,7 +8,8 @@
  *    order give the same alerts at the same event times.  Records a little out of order are
  *    tolerated (negative time steps count as zero), but ordering is the driver's job.
  *  - Work per record is O(1) (hash lookups in bounded tables); state per tracked host is bounded
- *    (ld_engine_host_bytes(); ≈ 2.5 KiB, plus 1 KiB once a host overflows its exact peer tables).
+ *    (ld_engine_host_bytes(): 2.6 KiB, plus 9 KiB once a host overflows its exact peer tables,
+ *    i.e. for scanners).  Discovery noise from fixed inventory addresses touches no host state.
  *  - Identity: a record belongs to the desktop that held its source address at the record's time
  *    (inventory, ld_inventory.h); unknown addresses are tracked by IP, split when the NSX vif
  *    seen on OUT records from that IP changes (a different VM reusing the address).
