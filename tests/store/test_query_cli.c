@@ -232,6 +232,49 @@ static void test_usage_errors(void **state)
 	assert_int_equal(res.status, 1);
 }
 
+static void test_json_escaping(void **state)
+{
+	(void)state;
+	/* Raw lines are bytes: control characters are escaped, valid UTF-8 passes through, stray
+	 * bytes become U+FFFD, so every line stays valid JSON. */
+	char one[600];
+	snprintf(one, sizeof one, "%s/one", dir);
+	ld_store_opts o;
+	ld_store_opts_default(&o);
+	o.keep_raw = true;
+	ld_err err;
+	ld_writer *w = ld_writer_open(one, &o, &err);
+	assert_non_null(w);
+	ld_record r;
+	memset(&r, 0, sizeof r);
+	r.ts_ns = T0 + 1234567890;
+	ld_addr_from_v4(&r.src, 0x0a000001);
+	memset(&r.dst, 0, sizeof r.dst);
+	r.dst.b[0] = 0xfe;
+	r.dst.b[1] = 0x80;
+	r.dst.b[15] = 1;
+	r.proto = 47;
+	r.action = LD_ACTION_REJECT;
+	r.format = LD_FMT_ASA;
+	r.reporter = ld_str_c("h\xc3\xa9te"); /* "hete" with an e-acute */
+	r.rule = ld_str_c("");
+	r.vif = ld_str_c("");
+	static const char raw[] = "a\tb\x01\"q\"\\ \xff end";
+	r.raw.ptr = raw;
+	r.raw.len = sizeof raw - 1;
+	assert_int_equal(ld_writer_append(w, &r, &err), 0);
+	assert_int_equal(ld_writer_close(w, &err), 0);
+	char a[1024];
+	snprintf(a, sizeof a, "--data %s --format json --raw", one);
+	q(a);
+	assert_int_equal(res.status, 0);
+	assert_string_equal(res.out,
+			    "{\"ts\":\"2026-11-02T00:00:01.234Z\",\"src\":\"10.0.0.1\",\"dst\":\"fe80::1\","
+			    "\"sport\":null,\"dport\":null,\"proto\":\"gre\",\"action\":\"reject\",\"dir\":\"unknown\","
+			    "\"rule\":\"\",\"reporter\":\"h\xc3\xa9te\",\"vif\":\"\",\"flags\":\"\",\"len\":null,"
+			    "\"format\":\"asa\",\"raw\":\"a\\tb\\u0001\\\"q\\\"\\\\ \\ufffd end\"}\n");
+}
+
 static void test_damaged_segment(void **state)
 {
 	(void)state;
@@ -285,6 +328,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_group_by),
 		cmocka_unit_test(test_read_only_copy),
 		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_json_escaping),
 		cmocka_unit_test(test_damaged_segment),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
