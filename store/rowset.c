@@ -271,6 +271,32 @@ int64_t ld_rowset_intern_str(ld_rowset *rs, const char *p, uint32_t len)
 	return id;
 }
 
+/* Drop logs come in runs (one rule for a whole stream, a scanning desktop's vNIC and host on
+ * consecutive lines): the previous value of each field is checked before the hash table. */
+static inline int64_t intern_str_cached(ld_rowset *rs, ld_str v, uint32_t *last)
+{
+	uint32_t id = *last;
+	if (id < rs->n_strs && rs->str_len[id] == v.len &&
+	    (v.len == 0 || memcmp(rs->str_bytes.p + rs->str_off[id], v.ptr, v.len) == 0))
+		return id;
+	int64_t got = ld_rowset_intern_str(rs, v.ptr, v.len);
+	if (got >= 0)
+		*last = (uint32_t)got;
+	return got;
+}
+
+static inline int64_t intern_addr_cached(ld_rowset *rs, const ld_addr *a, uint32_t *last)
+{
+	uint32_t id = *last;
+	if (id < rs->n_addrs && load8(rs->addrs[id].b) == load8(a->b) &&
+	    load8(rs->addrs[id].b + 8) == load8(a->b + 8))
+		return id;
+	int64_t got = ld_rowset_intern_addr(rs, a);
+	if (got >= 0)
+		*last = (uint32_t)got;
+	return got;
+}
+
 int ld_rowset_add(ld_rowset *rs, const ld_record *r)
 {
 	return ld_rowset_add_raw(rs, r, rs->keep_raw);
@@ -280,11 +306,11 @@ int ld_rowset_add_raw(ld_rowset *rs, const ld_record *r, bool with_raw)
 {
 	if (ld_unlikely(rs->n == rs->cap) && ld_rowset_reserve(rs, rs->n + 1) != 0)
 		return -1;
-	int64_t s = ld_rowset_intern_addr(rs, &r->src);
-	int64_t d = ld_rowset_intern_addr(rs, &r->dst);
-	int64_t ru = ld_rowset_intern_str(rs, r->rule.ptr, r->rule.len);
-	int64_t re = ld_rowset_intern_str(rs, r->reporter.ptr, r->reporter.len);
-	int64_t vi = ld_rowset_intern_str(rs, r->vif.ptr, r->vif.len);
+	int64_t s = intern_addr_cached(rs, &r->src, &rs->last_addr[0]);
+	int64_t d = intern_addr_cached(rs, &r->dst, &rs->last_addr[1]);
+	int64_t ru = intern_str_cached(rs, r->rule, &rs->last_str[0]);
+	int64_t re = intern_str_cached(rs, r->reporter, &rs->last_str[1]);
+	int64_t vi = intern_str_cached(rs, r->vif, &rs->last_str[2]);
 	if (s < 0 || d < 0 || ru < 0 || re < 0 || vi < 0)
 		return -1;
 	size_t i = rs->n;

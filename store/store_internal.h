@@ -105,6 +105,7 @@ typedef struct ld_rowset {
 	ld_str_ix str_ix;
 	ld_buf str_bytes, raw_bytes;
 	int64_t ts_min, ts_max;
+	uint32_t last_addr[2], last_str[3]; /* previous row's ids (src, dst; rule, reporter, vif) */
 } ld_rowset;
 
 int ld_rowset_init(ld_rowset *rs, bool keep_raw);
