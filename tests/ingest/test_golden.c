@@ -103,7 +103,7 @@ static bool next_kv(const char **pp, char *key, size_t kcap, char *val, size_t v
 
 static bool str_is(ld_str s, const char *want)
 {
-	return s.len == strlen(want) && memcmp(s.ptr, want, s.len) == 0;
+	return s.len == strlen(want) && (s.len == 0 || memcmp(s.ptr, want, s.len) == 0);
 }
 
 typedef struct ctx {

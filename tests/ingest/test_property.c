@@ -48,6 +48,11 @@ static void rnd_addr(ld_addr *a, bool v4)
 		a->b[4] = 1;
 }
 
+static bool str_eq(ld_str a, ld_str b)
+{
+	return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
 static void expect_equal(const ld_record *want, const ld_record *got, const char *line)
 {
 #define CHECK(cond, ...)                                                        \
@@ -66,10 +71,9 @@ static void expect_equal(const ld_record *want, const ld_record *got, const char
 	CHECK(got->tcp_flags == want->tcp_flags);
 	CHECK(got->present == want->present);
 	CHECK(got->format == want->format);
-	CHECK(got->rule.len == want->rule.len && memcmp(got->rule.ptr, want->rule.ptr, got->rule.len) == 0);
-	CHECK(got->vif.len == want->vif.len && memcmp(got->vif.ptr, want->vif.ptr, got->vif.len) == 0);
-	CHECK(got->reporter.len == want->reporter.len &&
-	      memcmp(got->reporter.ptr, want->reporter.ptr, got->reporter.len) == 0);
+	CHECK(str_eq(got->rule, want->rule));
+	CHECK(str_eq(got->vif, want->vif));
+	CHECK(str_eq(got->reporter, want->reporter));
 #undef CHECK
 }
 

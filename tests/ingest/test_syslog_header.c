@@ -111,7 +111,7 @@ static const hcase cases[] = {
 
 static void expect_str(const char *what, const char *line, ld_str got, const char *want)
 {
-	if (got.len != strlen(want) || memcmp(got.ptr, want, got.len) != 0)
+	if (got.len != strlen(want) || (got.len && memcmp(got.ptr, want, got.len) != 0))
 		fail_msg("%s: %s '%.*s', expected '%s'", line, what, (int)got.len, got.ptr, want);
 }
 
