@@ -14,6 +14,7 @@
 #include "ld_parse.h"
 #include "ld_time.h"
 #include "ld_writer.h"
+#include "tz_local.h"
 
 static const char usage_text[] =
 	"usage: logdrop import --data DIR [--format F] [--reporter NAME] [--year Y] [--tz ZONE]\n"
@@ -152,6 +153,9 @@ int cmd_import(int argc, char **argv)
 	if (optind >= argc)
 		return cli_usage_error("import", "no input FILE given (use - for standard input)");
 
+	if (tz && !ld_tz_get(tz))
+		return cli_usage_error("import", "--tz %s: unknown time zone (IANA name such as "
+						 "Europe/Berlin)", tz);
 	io.parse.now_ns = ld_now_ns();
 	io.parse.local_tz = tz;
 	if (reporter)

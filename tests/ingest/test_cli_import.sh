@@ -54,7 +54,14 @@ grep -q "^stored: *$D\$" "$T/out5" || fail "other file not imported"
 "$LOGDROP" import --data "$T/d6" > /dev/null 2>&1; [ $? -eq 2 ] || fail "no file: expected 2"
 "$LOGDROP" import --data "$T/d6" --format bogus "$T/in.log" > /dev/null 2>&1; [ $? -eq 2 ] || fail "bad format: expected 2"
 "$LOGDROP" import --data "$T/d6" --bogus "$T/in.log" > /dev/null 2>&1; [ $? -eq 2 ] || fail "bad option: expected 2"
+"$LOGDROP" import --data "$T/d6" --tz Mars/Olympus "$T/in.log" > /dev/null 2>&1; [ $? -eq 2 ] || fail "bad zone: expected 2"
+"$LOGDROP" import --data "$T/d6" --year 19 "$T/in.log" > /dev/null 2>&1; [ $? -eq 2 ] || fail "bad year: expected 2"
 "$LOGDROP" import --help | grep -q "usage: logdrop import" || fail "--help"
+# --tz with a real zone (when the system has the zone database) and --year are accepted
+if [ -e "${TZDIR:-/usr/share/zoneinfo}/Europe/Berlin" ]; then
+	"$LOGDROP" import --data "$T/d8" --tz Europe/Berlin --year 2025 --threads 1 "$T/in.log" > /dev/null ||
+		fail "--tz/--year"
+fi
 
 # --format iptables: NSX lines are not netfilter lines
 "$LOGDROP" import --data "$T/d7" --format iptables "$T/in.log" > "$T/out7" || fail "forced format"
