@@ -1,4 +1,4 @@
-/* parse_util.h — small scanning helpers shared by the field parsers (internal to ingest/).
+/* parse_util.h — small scanning functions shared by the field parsers (internal to ingest/).
  *
  * All take (pointer, length) views, never read past them and never allocate.
  */
