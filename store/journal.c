@@ -153,19 +153,39 @@ int ld_jnl_parse(const uint8_t *buf, size_t got, ld_rowset *rs, uint64_t *valid_
 		return 0; /* empty or torn before the magic: no rows */
 	size_t off = 8;
 	*valid_len = 8;
+	ld_buf z = {0}; /* inflated compressed frames */
 	while (got - off >= 16) {
 		uint32_t hdr[4];
 		memcpy(hdr, buf + off, 16);
-		if (hdr[0] != LD_JNL_FRAME_MAGIC || hdr[1] > got - off - 16)
+		if ((hdr[0] != LD_JNL_FRAME_MAGIC && hdr[0] != LD_JNL_FRAME_MAGIC_Z) ||
+		    hdr[1] > got - off - 16)
 			break;
 		const uint8_t *payload = buf + off + 16;
 		uint32_t crc = ld_crc32c(ld_crc32c(0, &hdr[2], 4), payload, hdr[1]);
 		if (crc != hdr[3] && !ld_seg_ignore_crc)
 			break;
+		size_t plen = hdr[1];
+		if (hdr[0] == LD_JNL_FRAME_MAGIC_Z) {
+			unsigned long long usize = ZSTD_getFrameContentSize(payload, hdr[1]);
+			if (usize == ZSTD_CONTENTSIZE_UNKNOWN || usize == ZSTD_CONTENTSIZE_ERROR ||
+			    usize > LD_JNL_MAX_FRAME)
+				break;
+			if (ld_buf_reserve(&z, (size_t)usize + 1) != 0) {
+				ld_buf_free(&z);
+				return -1;
+			}
+			size_t r = ZSTD_decompress(z.p, (size_t)usize, payload, hdr[1]);
+			if (ZSTD_isError(r) || r != usize)
+				break;
+			payload = z.p;
+			plen = r;
+		}
 		size_t before = rs->n;
-		int rc = decode_frame(payload, payload + hdr[1], hdr[2], rs);
-		if (rc == -2)
+		int rc = decode_frame(payload, payload + plen, hdr[2], rs);
+		if (rc == -2) {
+			ld_buf_free(&z);
 			return -1;
+		}
 		if (rc != 0) {
 			rs->n = before; /* a frame with a valid CRC but bad content: stop there */
 			break;
@@ -173,5 +193,6 @@ int ld_jnl_parse(const uint8_t *buf, size_t got, ld_rowset *rs, uint64_t *valid_
 		off += 16 + hdr[1];
 		*valid_len = off;
 	}
+	ld_buf_free(&z);
 	return 0;
 }

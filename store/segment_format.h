@@ -12,7 +12,7 @@
  *   +-----------------------------+
  *   | "LDJRNL01"  (8 bytes)       |
  *   +-----------------------------+  frames, each written by one write():
- *   | u32 magic 'LDJF'            |
+ *   | u32 magic 'LDJF' or 'LDJZ'  |  LDJZ: payload zstd-compressed
  *   | u32 payload bytes           |
  *   | u32 record count            |
  *   | u32 crc32c(count, payload)  |
@@ -86,7 +86,9 @@
 #define LD_SEG_MAX_ROWS (1u << 28)
 
 #define LD_JNL_MAGIC "LDJRNL01"
-#define LD_JNL_FRAME_MAGIC 0x464a444cu /* "LDJF" */
+#define LD_JNL_FRAME_MAGIC 0x464a444cu   /* "LDJF": plain payload */
+#define LD_JNL_FRAME_MAGIC_Z 0x5a4a444cu /* "LDJZ": payload is one zstd frame (raw lines kept) */
+#define LD_JNL_MAX_FRAME (256u << 20)    /* inflated frame size a reader accepts */
 #define LD_JNL_MAX_FIXED 55u /* fixed part of a journal record with two IPv6 addresses */
 
 enum ld_seg_enc {

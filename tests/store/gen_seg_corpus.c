@@ -1,7 +1,9 @@
 /* gen_seg_corpus.c — writes the seed corpora of the store's fuzz targets:
  *   DIR/corpus           segments: row-shape and per-column encodings, IPv4 and IPv6, with and
  *                        without raw lines, and mutations of them (flipped bytes, truncation)
- *   DIR/corpus_journal   journals as a crash leaves them (whole, torn mid-frame)
+ *   DIR/corpus_journal   journals as a crash leaves them (whole, torn mid-frame); the writer
+ *                        here keeps raw lines, so its frames are compressed; the plain-* seeds
+ *                        beside them hold uncompressed frames and are kept as they are
  *   DIR/corpus_manifest  MANIFESTs of a store that sealed, pruned and compacted (whole, torn)
  * Run by hand when a format changes:  gen_seg_corpus tests/store */
 #include <stdio.h>
