@@ -71,6 +71,13 @@ typedef struct out_rec {
 	uint64_t rule, reporter, vif, raw; /* string handles, see str_put */
 } out_rec;
 
+typedef struct run {
+	int thread;
+	size_t begin, end, pos;
+	uint64_t seg_order; /* segment order for ties: index in a sorted list of names */
+	char *seg;
+} run;
+
 typedef struct tstate {
 	ld_query_eval *ev;
 	uint32_t *sel;
@@ -79,8 +86,19 @@ typedef struct tstate {
 	ld_group_acc *acc;
 	out_rec *recs;
 	size_t n_recs, cap_recs;
+	/* Records arrive as runs already in time order (a segment's rows, block after block);
+	 * a run ends when the segment changes or time goes backwards.  Output merges the runs. */
+	struct run *runs;
+	size_t n_runs, cap_runs;
+	char seg[256];
+	int64_t last_ts;
 	char *arena;
 	size_t arena_len, arena_cap;
+	/* rule/reporter/vif are dictionary ids: each segment's strings are copied once */
+	const ld_str *hdict;
+	uint32_t hdict_n;
+	uint64_t *hcache; /* dictionary id -> string handle, UINT64_MAX = not copied yet */
+	size_t hcache_cap;
 	bool failed;
 	ld_err err;
 	char pad[64];
@@ -130,28 +148,51 @@ static ld_str str_get(const qctx *q, const out_rec *r, uint64_t h)
 	return s;
 }
 
-static int cmp_rec(const void *x, const void *y)
+/* Handle of the dictionary string ids[i], copying it into the arena on first use in this
+ * segment.  A new dictionary (pointer or size) resets the cache. */
+static uint64_t dict_handle(tstate *t, const ld_block *b, const uint32_t *ids, uint32_t i)
 {
-	const out_rec *a = x, *b = y;
-	if (a->ts != b->ts)
-		return a->ts < b->ts ? -1 : 1;
-	int c = ld_addr_cmp(&a->src, &b->src);
-	if (c)
-		return c;
-	c = ld_addr_cmp(&a->dst, &b->dst);
-	if (c)
-		return c;
-	if (a->dport != b->dport)
-		return a->dport < b->dport ? -1 : 1;
-	return (a->sport > b->sport) - (a->sport < b->sport);
+	if (!ids || ids[i] >= b->n_strs)
+		return 0;
+	if (t->hdict != b->strs || t->hdict_n != b->n_strs) {
+		if (b->n_strs > t->hcache_cap) {
+			uint64_t *c = realloc(t->hcache, b->n_strs * sizeof *c);
+			if (!c) {
+				t->failed = true;
+				ld_err_set(&t->err, "out of memory collecting records");
+				return 0;
+			}
+			t->hcache = c;
+			t->hcache_cap = b->n_strs;
+		}
+		memset(t->hcache, 0xff, b->n_strs * sizeof *t->hcache);
+		t->hdict = b->strs;
+		t->hdict_n = b->n_strs;
+	}
+	uint64_t *h = &t->hcache[ids[i]];
+	if (*h == UINT64_MAX)
+		*h = str_put(t, &b->strs[ids[i]]);
+	return *h;
 }
 
-static ld_str dict_str(const ld_block *b, const uint32_t *ids, uint32_t i)
+static bool run_start(tstate *t, const char *seg)
 {
-	ld_str s = {"", 0};
-	if (ids && ids[i] < b->n_strs)
-		s = b->strs[ids[i]];
-	return s;
+	if (t->n_runs == t->cap_runs) {
+		size_t cap = t->cap_runs ? t->cap_runs * 2 : 16;
+		run *r = realloc(t->runs, cap * sizeof *r);
+		if (!r)
+			return false;
+		t->runs = r;
+		t->cap_runs = cap;
+	}
+	run *r = &t->runs[t->n_runs];
+	memset(r, 0, sizeof *r);
+	r->begin = r->end = t->n_recs;
+	r->seg = strdup(seg);
+	if (!r->seg)
+		return false;
+	t->n_runs++;
+	return true;
 }
 
 static void collect(qctx *q, tstate *t, int thread, const ld_block *b, const uint32_t *sel, uint32_t k)
@@ -169,11 +210,29 @@ static void collect(qctx *q, tstate *t, int thread, const ld_block *b, const uin
 		t->recs = r;
 		t->cap_recs = cap;
 	}
+	const char *seg = b->segment ? b->segment : "";
+	bool new_seg = t->n_runs == 0 || strncmp(t->seg, seg, sizeof t->seg) != 0;
+	if (new_seg)
+		snprintf(t->seg, sizeof t->seg, "%s", seg);
 	static const ld_addr zero;
 	for (uint32_t j = 0; j < k; j++) {
 		uint32_t i = sel[j];
+		int64_t ts = b->ts[i];
+		if (new_seg || ts < t->last_ts) {
+			if (!run_start(t, seg)) {
+				t->failed = true;
+				ld_err_set(&t->err, "out of memory collecting records");
+				return;
+			}
+			new_seg = false;
+		} else if (q->limit && t->n_recs - t->runs[t->n_runs - 1].begin >= q->limit && ts > t->last_ts) {
+			/* the rest of this run comes after `limit` earlier records: never printed */
+			continue;
+		}
+		t->last_ts = ts;
 		out_rec *r = &t->recs[t->n_recs++];
-		r->ts = b->ts[i];
+		t->runs[t->n_runs - 1].end = t->n_recs;
+		r->ts = ts;
 		r->src = b->src[i] < b->n_addrs ? b->addrs[b->src[i]] : zero;
 		r->dst = b->dst[i] < b->n_addrs ? b->addrs[b->dst[i]] : zero;
 		r->sport = b->sport[i];
@@ -186,20 +245,90 @@ static void collect(qctx *q, tstate *t, int thread, const ld_block *b, const uin
 		r->format = b->format[i];
 		r->present = b->present ? b->present[i] : 0;
 		r->thread = (uint32_t)thread;
-		ld_str s = dict_str(b, b->rule, i);
-		r->rule = str_put(t, &s);
-		s = dict_str(b, b->reporter, i);
-		r->reporter = str_put(t, &s);
-		s = dict_str(b, b->vif, i);
-		r->vif = str_put(t, &s);
+		r->rule = dict_handle(t, b, b->rule, i);
+		r->reporter = dict_handle(t, b, b->reporter, i);
+		r->vif = dict_handle(t, b, b->vif, i);
 		r->raw = q->want_raw && b->raw ? str_put(t, &b->raw[i]) : 0;
 	}
-	/* With --limit keep memory bounded: only the earliest `limit` records can be printed.
-	 * (The arena keeps growing with dropped rows' strings; it is small next to the rows.) */
-	if (q->limit && t->n_recs > 2 * q->limit + 65536) {
-		qsort(t->recs, t->n_recs, sizeof *t->recs, cmp_rec);
-		t->n_recs = q->limit;
+}
+
+/* --- merging the runs in time order --------------------------------------------------------------- */
+
+typedef struct merger {
+	const qctx *q;
+	run **runs;
+	size_t n;
+	size_t *heap, nh;
+	uint64_t left; /* records still to emit (the --limit) */
+} merger;
+
+static const out_rec *run_head(const merger *m, size_t r)
+{
+	const run *ru = m->runs[r];
+	return &m->q->ts[ru->thread].recs[ru->pos];
+}
+
+/* Time, then segment, then run: a total order that does not depend on which thread read what. */
+static bool run_before(const merger *m, size_t a, size_t b)
+{
+	const out_rec *x = run_head(m, a), *y = run_head(m, b);
+	if (x->ts != y->ts)
+		return x->ts < y->ts;
+	if (m->runs[a]->seg_order != m->runs[b]->seg_order)
+		return m->runs[a]->seg_order < m->runs[b]->seg_order;
+	return a < b;
+}
+
+static void heap_down(merger *m, size_t p)
+{
+	for (;;) {
+		size_t c = 2 * p + 1;
+		if (c >= m->nh)
+			return;
+		if (c + 1 < m->nh && run_before(m, m->heap[c + 1], m->heap[c]))
+			c++;
+		if (!run_before(m, m->heap[c], m->heap[p]))
+			return;
+		size_t t = m->heap[c];
+		m->heap[c] = m->heap[p];
+		m->heap[p] = t;
+		p = c;
 	}
+}
+
+static void merger_start(merger *m, uint64_t limit)
+{
+	m->nh = 0;
+	for (size_t r = 0; r < m->n; r++) {
+		m->runs[r]->pos = m->runs[r]->begin;
+		if (m->runs[r]->begin < m->runs[r]->end)
+			m->heap[m->nh++] = r;
+	}
+	for (size_t i = m->nh / 2; i-- > 0;)
+		heap_down(m, i);
+	m->left = limit ? limit : UINT64_MAX;
+}
+
+static const out_rec *merger_next(merger *m)
+{
+	if (m->nh == 0 || m->left == 0)
+		return NULL;
+	m->left--;
+	size_t r = m->heap[0];
+	const out_rec *rec = run_head(m, r);
+	if (++m->runs[r]->pos == m->runs[r]->end)
+		m->heap[0] = m->heap[--m->nh];
+	heap_down(m, 0);
+	return rec;
+}
+
+static int cmp_run_seg(const void *x, const void *y)
+{
+	const run *a = *(run *const *)x, *b = *(run *const *)y;
+	int c = strcmp(a->seg, b->seg);
+	if (c)
+		return c;
+	return (a->begin > b->begin) - (a->begin < b->begin);
 }
 
 static int on_block(void *ctx, int thread, const ld_block *b)
@@ -497,8 +626,9 @@ static void rec_fields(const rec_text *t, const char *v[N_REC_COLS], size_t l[N_
 	l[10] = t->vif.len;
 }
 
-static void print_records(FILE *f, enum out_format fmt, const qctx *q, const out_rec *recs, size_t n)
+static void print_records(FILE *f, enum out_format fmt, const qctx *q, merger *m)
 {
+	const out_rec *rec;
 	rec_text t;
 	const char *v[N_REC_COLS];
 	size_t l[N_REC_COLS];
@@ -506,8 +636,9 @@ static void print_records(FILE *f, enum out_format fmt, const qctx *q, const out
 	if (fmt == OUT_TABLE && !q->want_raw) {
 		for (size_t c = 0; c < N_REC_COLS; c++)
 			w[c] = strlen(rec_cols[c]);
-		for (size_t r = 0; r < n; r++) {
-			rec_to_text(q, &recs[r], &t);
+		merger_start(m, q->limit);
+		while ((rec = merger_next(m))) {
+			rec_to_text(q, rec, &t);
 			rec_fields(&t, v, l);
 			for (size_t c = 0; c < N_REC_COLS; c++)
 				if (l[c] > w[c])
@@ -520,8 +651,9 @@ static void print_records(FILE *f, enum out_format fmt, const qctx *q, const out
 			fprintf(f, "%s%s", rec_cols[c], c + 1 < N_REC_COLS ? "," : "");
 		fputs(q->want_raw ? ",raw\n" : "\n", f);
 	}
-	for (size_t r = 0; r < n; r++) {
-		rec_to_text(q, &recs[r], &t);
+	merger_start(m, q->limit);
+	while ((rec = merger_next(m))) {
+		rec_to_text(q, rec, &t);
 		rec_fields(&t, v, l);
 		if (fmt == OUT_TABLE && q->want_raw && t.raw.len) {
 			fwrite(t.raw.ptr, 1, t.raw.len, f);
@@ -819,24 +951,30 @@ int cmd_query(int argc, char **argv)
 		break;
 	}
 	case MODE_RECORDS: {
-		size_t total = 0;
+		merger m = {.q = &q};
 		for (int t = 0; t < q.n_threads; t++)
-			total += q.ts[t].n_recs;
-		out_rec *all = malloc((total ? total : 1) * sizeof *all);
-		if (!all) {
-			rc = cli_runtime_error("query", "out of memory sorting %zu records", total);
+			m.n += q.ts[t].n_runs;
+		m.runs = malloc((m.n ? m.n : 1) * sizeof *m.runs);
+		m.heap = malloc((m.n ? m.n : 1) * sizeof *m.heap);
+		if (!m.runs || !m.heap) {
+			free(m.runs);
+			free(m.heap);
+			rc = cli_runtime_error("query", "out of memory merging records");
 			goto out;
 		}
 		size_t k = 0;
-		for (int t = 0; t < q.n_threads; t++) {
-			memcpy(all + k, q.ts[t].recs, q.ts[t].n_recs * sizeof *all);
-			k += q.ts[t].n_recs;
-		}
-		qsort(all, total, sizeof *all, cmp_rec);
-		if (limit && total > limit)
-			total = limit;
-		print_records(stdout, fmt, &q, all, total);
-		free(all);
+		for (int t = 0; t < q.n_threads; t++)
+			for (size_t r = 0; r < q.ts[t].n_runs; r++) {
+				q.ts[t].runs[r].thread = t;
+				m.runs[k++] = &q.ts[t].runs[r];
+			}
+		/* ties in time go by segment name then position, whatever thread read them */
+		qsort(m.runs, m.n, sizeof *m.runs, cmp_run_seg);
+		for (size_t r = 0; r < m.n; r++)
+			m.runs[r]->seg_order = r;
+		print_records(stdout, fmt, &q, &m);
+		free(m.runs);
+		free(m.heap);
 		break;
 	}
 	}
@@ -850,6 +988,10 @@ out:
 			free(q.ts[t].sel);
 			free(q.ts[t].recs);
 			free(q.ts[t].arena);
+			free(q.ts[t].hcache);
+			for (size_t r = 0; r < q.ts[t].n_runs; r++)
+				free(q.ts[t].runs[r].seg);
+			free(q.ts[t].runs);
 		}
 	free(q.ts);
 	ld_archive_close(a);

@@ -275,6 +275,56 @@ static void test_json_escaping(void **state)
 			    "\"format\":\"asa\",\"raw\":\"a\\tb\\u0001\\\"q\\\"\\\\ \\ufffd end\"}\n");
 }
 
+/* Two writer sessions on the same day make overlapping segments: records still come out in
+ * time order, and --limit takes the earliest. */
+static void test_time_order_across_segments(void **state)
+{
+	(void)state;
+	char two[600];
+	snprintf(two, sizeof two, "%s/two", dir);
+	for (int session = 0; session < 2; session++) {
+		ld_store_opts o;
+		ld_store_opts_default(&o);
+		ld_err err;
+		ld_writer *w = ld_writer_open(two, &o, &err);
+		assert_non_null(w);
+		for (uint32_t i = 0; i < 500; i++) {
+			ld_record r;
+			memset(&r, 0, sizeof r);
+			r.ts_ns = T0 + (int64_t)(2 * i + (uint32_t)session) * LD_NS_PER_SEC; /* even, then odd seconds */
+			ld_addr_from_v4(&r.src, 0x0a000001u + (uint32_t)session);
+			ld_addr_from_v4(&r.dst, 0x0a000100u);
+			r.dport = 445;
+			r.proto = 6;
+			r.reporter = ld_str_c("");
+			r.rule = ld_str_c("");
+			r.vif = ld_str_c("");
+			assert_int_equal(ld_writer_append(w, &r, &err), 0);
+		}
+		assert_int_equal(ld_writer_close(w, &err), 0);
+	}
+	char a[1024];
+	snprintf(a, sizeof a, "--data %s --format csv", two);
+	q(a);
+	assert_int_equal(res.status, 0);
+	assert_int_equal(res.lines, 1001);
+	/* every line's second is one more than the previous one's */
+	const char *p = strchr(res.out, '\n') + 1;
+	for (int i = 0; i < 1000 && p && *p; i++) {
+		unsigned hh, mm, ss;
+		assert_int_equal(sscanf(p, "2026-11-02T%u:%u:%u", &hh, &mm, &ss), 3);
+		assert_int_equal(hh * 3600 + mm * 60 + ss, (unsigned)i);
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	snprintf(a, sizeof a, "--data %s --format csv --limit 3 --threads 2", two);
+	q(a);
+	assert_string_equal(res.out, "ts,src,dst,sport,dport,proto,action,dir,rule,reporter,vif,flags,len,format\n"
+				     "2026-11-02T00:00:00.000Z,10.0.0.1,10.0.1.0,0,445,tcp,unknown,unknown,,,,,,unknown\n"
+				     "2026-11-02T00:00:01.000Z,10.0.0.2,10.0.1.0,0,445,tcp,unknown,unknown,,,,,,unknown\n"
+				     "2026-11-02T00:00:02.000Z,10.0.0.1,10.0.1.0,0,445,tcp,unknown,unknown,,,,,,unknown\n");
+}
+
 static void test_damaged_segment(void **state)
 {
 	(void)state;
@@ -329,6 +379,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_read_only_copy),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_json_escaping),
+		cmocka_unit_test(test_time_order_across_segments),
 		cmocka_unit_test(test_damaged_segment),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
