@@ -149,12 +149,21 @@ static inline bool v4_endpoint(const char *s, size_t n, size_t *i, uint32_t *ip,
 				return false;
 			k++;
 		}
-		uint32_t o = 0;
-		size_t d0 = k;
-		while (k < n && lp_is_digit(s[k]) && k - d0 < 4)
-			o = o * 10 + (uint32_t)(s[k++] - '0');
-		if (k == d0 || k - d0 > 3 || o > 255)
+		/* one to three digits, unrolled */
+		unsigned o, c;
+		if (k >= n || (o = (unsigned char)s[k] - '0') > 9)
 			return false;
+		k++;
+		if (k < n && (c = (unsigned char)s[k] - '0') <= 9) {
+			o = o * 10 + c;
+			k++;
+			if (k < n && (c = (unsigned char)s[k] - '0') <= 9) {
+				o = o * 10 + c;
+				k++;
+				if (o > 255 || (k < n && (unsigned)((unsigned char)s[k] - '0') <= 9))
+					return false;
+			}
+		}
 		v = v << 8 | o;
 	}
 	*has_port = false;
@@ -162,8 +171,11 @@ static inline bool v4_endpoint(const char *s, size_t n, size_t *i, uint32_t *ip,
 		k++;
 		uint32_t pv = 0;
 		size_t d0 = k;
-		while (k < n && lp_is_digit(s[k]) && k - d0 < 6)
-			pv = pv * 10 + (uint32_t)(s[k++] - '0');
+		unsigned c;
+		while (k < n && (c = (unsigned char)s[k] - '0') <= 9 && k - d0 < 6) {
+			pv = pv * 10 + c;
+			k++;
+		}
 		if (k == d0 || k - d0 > 5 || pv > 65535)
 			return false;
 		*port = pv;
