@@ -8,6 +8,8 @@
  * after it leaves a journal the MANIFEST already covers (deleted, not replayed). */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +35,15 @@ struct ld_writer {
 	ld_buf frame, zframe;
 	ZSTD_CCtx *zctx;
 	uint32_t frame_count;
-	uint64_t appended, durable, recovered, unsynced;
+	uint64_t appended, recovered, unsynced;
+	_Atomic uint64_t durable;
+	/* interval fsyncs run on a helper thread so appends never wait for the disk */
+	pthread_t sync_thread;
+	pthread_mutex_t sync_mu;
+	pthread_cond_t sync_cv;
+	bool sync_started, sync_busy, sync_stop;
+	int sync_fd, sync_errno;
+	uint64_t sync_target;
 	int64_t last_sync_ms, first_row_ms;
 	uint32_t since_clock;
 	bool opened;
@@ -142,18 +152,89 @@ static int flush_frame(ld_writer *w, ld_err *err)
 	return 0;
 }
 
-int ld_writer_sync(ld_writer *w, ld_err *err)
+static void *sync_main(void *arg)
+{
+	ld_writer *w = arg;
+	pthread_mutex_lock(&w->sync_mu);
+	for (;;) {
+		while (!w->sync_busy && !w->sync_stop)
+			pthread_cond_wait(&w->sync_cv, &w->sync_mu);
+		if (!w->sync_busy)
+			break; /* stop requested with nothing pending */
+		int fd = w->sync_fd;
+		uint64_t target = w->sync_target;
+		pthread_mutex_unlock(&w->sync_mu);
+		int rc = fdatasync(fd);
+		int e = errno;
+		pthread_mutex_lock(&w->sync_mu);
+		if (rc != 0)
+			w->sync_errno = e;
+		else if (target > atomic_load(&w->durable))
+			atomic_store(&w->durable, target);
+		w->sync_busy = false;
+		pthread_cond_broadcast(&w->sync_cv);
+	}
+	pthread_mutex_unlock(&w->sync_mu);
+	return NULL;
+}
+
+/* Waits until no background fsync is running; -1 (err set) if the last one failed. */
+static int sync_quiesce(ld_writer *w, ld_err *err)
+{
+	if (!w->sync_started)
+		return 0;
+	pthread_mutex_lock(&w->sync_mu);
+	while (w->sync_busy)
+		pthread_cond_wait(&w->sync_cv, &w->sync_mu);
+	int e = w->sync_errno;
+	w->sync_errno = 0;
+	pthread_mutex_unlock(&w->sync_mu);
+	if (e) {
+		errno = e;
+		ld_err_errno(err, "fdatasync %s/journal/%s", w->dir, w->jname);
+		return -1;
+	}
+	return 0;
+}
+
+/* Interval fsync: write the frame now, leave the fdatasync to the helper thread (or do it here
+ * when the thread could not be started). */
+static int sync_in_background(ld_writer *w, ld_err *err)
 {
 	if (flush_frame(w, err) != 0)
 		return -1;
-	if (w->jfd >= 0 && w->unsynced) {
-		if (fdatasync(w->jfd) != 0) {
-			ld_err_errno(err, "fdatasync %s/journal/%s", w->dir, w->jname);
-			return -1;
-		}
+	w->last_sync_ms = mono_ms();
+	if (!w->sync_started || w->jfd < 0)
+		return ld_writer_sync(w, err);
+	pthread_mutex_lock(&w->sync_mu);
+	int e = w->sync_errno;
+	w->sync_errno = 0;
+	if (!e && !w->sync_busy) {
+		w->sync_fd = w->jfd;
+		w->sync_target = w->appended;
+		w->sync_busy = true;
+		w->unsynced = 0;
+		pthread_cond_signal(&w->sync_cv);
+	}
+	pthread_mutex_unlock(&w->sync_mu);
+	if (e) {
+		errno = e;
+		ld_err_errno(err, "fdatasync %s/journal/%s", w->dir, w->jname);
+		return -1;
+	}
+	return 0;
+}
+
+int ld_writer_sync(ld_writer *w, ld_err *err)
+{
+	if (flush_frame(w, err) != 0 || sync_quiesce(w, err) != 0)
+		return -1;
+	if (w->jfd >= 0 && fdatasync(w->jfd) != 0) {
+		ld_err_errno(err, "fdatasync %s/journal/%s", w->dir, w->jname);
+		return -1;
 	}
 	w->unsynced = 0;
-	w->durable = w->appended;
+	atomic_store(&w->durable, w->appended);
 	w->last_sync_ms = mono_ms();
 	return 0;
 }
@@ -334,8 +415,8 @@ int ld_writer_seal(ld_writer *w, ld_err *err)
 static int duties(ld_writer *w, ld_err *err)
 {
 	int64_t now = mono_ms();
-	if (w->appended != w->durable && now - w->last_sync_ms >= (int64_t)w->o.fsync_interval_ms &&
-	    ld_writer_sync(w, err) != 0)
+	if (w->appended != atomic_load(&w->durable) &&
+	    now - w->last_sync_ms >= (int64_t)w->o.fsync_interval_ms && sync_in_background(w, err) != 0)
 		return -1;
 	if (w->rows.n && w->o.seal_interval_s &&
 	    now - w->first_row_ms >= (int64_t)w->o.seal_interval_s * 1000)
@@ -393,7 +474,7 @@ uint64_t ld_writer_appended(const ld_writer *w)
 
 uint64_t ld_writer_durable(const ld_writer *w)
 {
-	return w->durable;
+	return atomic_load(&((ld_writer *)w)->durable);
 }
 
 uint64_t ld_writer_recovered(const ld_writer *w)
@@ -524,6 +605,9 @@ ld_writer *ld_writer_open(const char *dir, const ld_store_opts *opts, ld_err *er
 	if (recover_journals(w, err) != 0)
 		goto fail;
 	w->last_sync_ms = mono_ms();
+	pthread_mutex_init(&w->sync_mu, NULL);
+	pthread_cond_init(&w->sync_cv, NULL);
+	w->sync_started = pthread_create(&w->sync_thread, NULL, sync_main, w) == 0;
 	w->opened = true;
 	return w;
 fail:
@@ -541,6 +625,17 @@ int ld_writer_close(ld_writer *w, ld_err *err)
 		err = &scratch;
 	if (w->opened && ld_writer_seal(w, err) != 0)
 		rc = -1;
+	if (w->sync_started) {
+		pthread_mutex_lock(&w->sync_mu);
+		w->sync_stop = true;
+		pthread_cond_broadcast(&w->sync_cv);
+		pthread_mutex_unlock(&w->sync_mu);
+		pthread_join(w->sync_thread, NULL);
+	}
+	if (w->opened) {
+		pthread_mutex_destroy(&w->sync_mu);
+		pthread_cond_destroy(&w->sync_cv);
+	}
 	if (w->jfd >= 0)
 		close(w->jfd);
 	if (w->mf_fd >= 0)
