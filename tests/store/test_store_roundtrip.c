@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "ld_archive.h"
@@ -132,6 +133,40 @@ static void test_journal_visible(void **state)
 	tu_rmrf(dir);
 }
 
+/* Interval fsyncs run in the background: durable catches up with appended without an explicit
+ * sync, and what is durable is readable. */
+static void test_interval_sync(void **state)
+{
+	(void)state;
+	char dir[256];
+	tu_tempdir(dir, sizeof(dir), "is");
+	ld_store_opts o;
+	ld_store_opts_default(&o);
+	o.fsync_interval_ms = 2;
+	ld_err err;
+	ld_writer *w = ld_writer_open(dir, &o, &err);
+	assert_non_null(w);
+	tg_bufs bufs;
+	uint64_t last = 0;
+	for (uint64_t i = 0; i < 60000; i++) {
+		ld_record r;
+		tg_record(3, i, false, &r, &bufs);
+		assert_int_equal(ld_writer_append(w, &r, &err), 0);
+		uint64_t d = ld_writer_durable(w);
+		assert_true(d >= last && d <= ld_writer_appended(w)); /* monotonic, never ahead */
+		last = d;
+	}
+	for (int i = 0; i < 2000 && ld_writer_durable(w) < 60000; i++) {
+		struct timespec ts = {0, 2000000};
+		nanosleep(&ts, NULL);
+		assert_int_equal(ld_writer_tick(w, &err), 0);
+	}
+	assert_int_equal(ld_writer_durable(w), 60000);
+	check_all(dir, 3, 60000, false, 2);
+	assert_int_equal(ld_writer_close(w, &err), 0);
+	tu_rmrf(dir);
+}
+
 typedef struct pd_ctx {
 	const ld_scan_spec *spec;
 	atomic_ullong matched;
@@ -239,6 +274,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_journal_visible),
+		cmocka_unit_test(test_interval_sync),
 		cmocka_unit_test(test_pushdown),
 		cmocka_unit_test(test_roundtrip_1m_raw),
 		cmocka_unit_test(test_roundtrip_1m_noraw),
