@@ -8,6 +8,8 @@
  *    the record is *accepted*.  It becomes *durable* once a later ld_writer_sync() returns 0, or when
  *    the writer's own fsync interval elapses (checked inside append/sync/tick), or at close.
  *    ld_writer_durable() tells how many appended records are durable so far (monotonic).
+ *    Interval fsyncs run on a helper thread the writer owns, so append never waits for the
+ *    disk; ld_writer_sync() and close fsync in the caller's thread.
  *  - After a crash (SIGKILL anywhere), ld_writer_open() on the same directory recovers every durable
  *    record exactly once: a torn journal tail is cut at the last valid frame; a journal whose rows
  *    were already sealed (the manifest says so) is discarded, not replayed twice.
@@ -31,7 +33,8 @@ typedef struct ld_store_opts {
 	uint32_t segment_rows;      /* seal when this many rows are journaled; default 4M */
 	uint32_t seal_interval_s;   /* seal when the oldest journaled row is this old (wall); 300 */
 	bool keep_raw;              /* store ld_record.raw; default false */
-	int zstd_level;             /* default 3 */
+	int zstd_level;             /* raw-line column; default 3 (the encoded columns are near
+				     * their entropy and use level 1, measured as small) */
 } ld_store_opts;
 
 void ld_store_opts_default(ld_store_opts *o);
