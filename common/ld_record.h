@@ -83,7 +83,8 @@ enum ld_present {
 	LD_RF_PORTS = 0x01,    /* sport/dport were given */
 	LD_RF_TCPFLAGS = 0x02, /* tcp_flags was given */
 	LD_RF_LEN = 0x04,      /* len was given */
-	LD_RF_ASSUMED = 0x08,  /* action assumed from the listener (assume_drop), not stated */
+	LD_RF_ASSUMED = 0x08,  /* action assumed, not stated: assume_drop sources, or a log prefix
+	                        * that names no verdict (iptables LOG rules log only what they drop) */
 	LD_RF_PARTIAL = 0x10,  /* source line was truncated; fields kept are trustworthy */
 };
 

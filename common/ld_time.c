@@ -141,9 +141,13 @@ int64_t ld_infer_year(unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned
 	int64_t y;
 	unsigned nm, nd;
 	ld_civil_from_days(now_ns / LD_NS_PER_SEC / 86400, &y, &nm, &nd);
-	/* Feb 29 in a non-leap current year can only be last leap year's. */
-	if (mo == 2 && d == 29 && !is_leap(y))
-		return y - 1;
+	/* Feb 29 in a non-leap current year can only be the latest leap year's. */
+	if (mo == 2 && d == 29 && !is_leap(y)) {
+		do
+			y--;
+		while (!is_leap(y));
+		return y;
+	}
 	int64_t t = ld_time_from_civil(y, mo, d, h, mi, s, 0);
 	if (t > now_ns + 86400 * LD_NS_PER_SEC)
 		return y - 1;

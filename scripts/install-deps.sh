@@ -6,7 +6,7 @@ packages=(
 	libpcap-dev libhyperscan-dev libzstd-dev libck-dev libjemalloc-dev libcmocka-dev
 	libsodium-dev zlib1g-dev
 	clang libclang-rt-14-dev           # libFuzzer targets and sanitizer runtime
-	zstd gzip gawk mawk nfdump         # test inputs and benchmark peers
+	zstd gzip gawk mawk bc nfdump      # test inputs and benchmark peers
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -82,7 +82,8 @@ static void test_year_inference(void **state)
 	assert_int_equal(ld_infer_year(1, 3, 0, 0, 0, now, 0), 2025);
 	assert_int_equal(ld_infer_year(6, 1, 0, 0, 0, now, 2019), 2019);
 	int64_t now2 = parse("2027-03-01T00:00:00Z");
-	assert_int_equal(ld_infer_year(2, 29, 10, 0, 0, now2, 0), 2026);
+	assert_int_equal(ld_infer_year(2, 29, 10, 0, 0, now2, 0), 2024);
+	assert_int_equal(ld_infer_year(2, 29, 10, 0, 0, parse("2101-03-01T00:00:00Z"), 0), 2096);
 }
 
 static void test_args(void **state)
