@@ -47,7 +47,10 @@
  *   |   (16 byte planes) = the segment's address-set index, then    |
  *   |   string lengths (u32) and string bytes                       |
  *   +---------------------------------------------------------------+ index_off
- *   | block index: ld_seg_block per block (zone maps + column refs) |
+ *   | block index: ld_seg_block per block: zone maps (ts min/max,   |
+ *   |   dport min/max + 1024-bit dport set, 256-bit proto set,       |
+ *   |   action mask, src/dst address-id min/max + 4096-bit sets) and |
+ *   |   per column: offset, sizes, encoding, crc32c                  |
  *   +---------------------------------------------------------------+
  *   | ld_seg_footer (72 B): offsets, crc32c of dict/index/file      |
  *   +---------------------------------------------------------------+ EOF
@@ -55,7 +58,9 @@
  *   Column encodings (before zstd), one leading encoding byte each:
  *     ts        base i64, divisor u64 (gcd of the deltas), varint (delta / divisor); deltas
  *               are unsigned 64-bit differences of consecutive (time-ordered) rows
- *     src, dst  segment address ids, width byte (1..4) then byte planes, high plane first
+ *     src, dst  segment address ids, width byte (1..4) then byte planes, high plane first;
+ *               every byte plane (also of ports) is its own zstd frame, concatenated, so each
+ *               gets its own entropy table
  *     ports     two byte planes (high, low)
  *     len       varints
  *     rule, reporter, vif   varint of (0 when equal to the last id seen for the row's endpoint
@@ -67,7 +72,10 @@
  *               rank per row, in the proto slot; the member slots say LD_ENC_IN_SHAPE.  A flag
  *               in the tuple marks sport == dport (137->137), and the sport planes skip those
  *               rows.  Blocks with more than 4096 distinct tuples use the per-column encodings.
- *     raw       varint lengths then the bytes
+ *     raw       varint lengths then the bytes (zstd at the configured level; the other
+ *               columns use level 1); blocks without raw lines store no raw column
+ *   Blocks hold LD_SEG_BLOCK_ROWS rows (the last one fewer); segments at most the writer's
+ *   segment_rows.
  */
 #ifndef LD_SEGMENT_FORMAT_H
 #define LD_SEGMENT_FORMAT_H
