@@ -193,10 +193,12 @@ static void emit(ld_estate *es, int64_t ts, const desk *s, const ld_addr *sa, co
 		g->len = proto == 6 ? 52 : proto == 17 ? 78 : proto == 1 ? 84 : 36;
 		g->mal = mal;
 		if (dd && s && dd->esx == s->esx && dd != s) {
+			/* push() may move the array: copy the OUT record before asking for the IN one */
+			const gen_rec out_copy = *g;
 			gen_rec *h = push(es);
 			if (!h)
 				return;
-			*h = *g;
+			*h = out_copy;
 			h->ts = t + rndt(es, 2 * MS);
 			h->dir = LD_DIR_IN;
 			h->vif = dd->vif;
@@ -259,7 +261,11 @@ static void make_desk(ld_estate *es, desk *d, uint32_t idx, const char *name, ld
 {
 	memset(d, 0, sizeof *d);
 	snprintf(d->name, sizeof d->name, "%s", name);
-	snprintf(d->user, sizeof d->user, role == LD_ROLE_DESKTOP ? "user%04u" : "svc%04u", idx);
+	/* desktops are numbered from 1 in their names (VDI-0001), and so are their users */
+	if (role == LD_ROLE_DESKTOP)
+		snprintf(d->user, sizeof d->user, "user%04u", idx + 1);
+	else
+		snprintf(d->user, sizeof d->user, "svc%04u", idx);
 	snprintf(d->pool, sizeof d->pool, role == LD_ROLE_DESKTOP ? "pool-%c" : "infra",
 		 'a' + (char)(pool % 26));
 	d->v4 = a4;
