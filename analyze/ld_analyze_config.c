@@ -1,5 +1,6 @@
 /* ld_analyze_config.c — defaults and INI overrides for the [analyze] section. */
 #include "ld_analyze_config.h"
+#include "ld_config_keys.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -243,19 +244,8 @@ bool ld_analyze_config_load(ld_analyze_config *c, const char *path, ld_err *err)
 	ld_ini *ini = ld_ini_load(path, err);
 	if (!ini)
 		return false;
-	static const char *const sections[] = {"ingest", "store", "analyze", "alert", NULL};
-	bool ok = true;
-	for (size_t i = 0; i < ini->n && ok; i++) {
-		bool known = false;
-		for (size_t s = 0; sections[s]; s++)
-			if (strcmp(sections[s], ini->entries[i].section) == 0)
-				known = true;
-		if (!known) {
-			ld_err_set(err, "%s:%d: unknown section [%s]", ini->path, ini->entries[i].line,
-				   ini->entries[i].section);
-			ok = false;
-		}
-	}
+	/* every section of the file is checked, not only [analyze]: a typo anywhere is an error */
+	bool ok = ld_config_check_common(ini, err);
 	if (ok)
 		ok = ld_analyze_config_apply(c, ini, err);
 	ld_ini_free(ini);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ld_config_keys.h"
 #include "ld_ini.h"
 
 static char path[64];
@@ -84,12 +85,38 @@ static void test_syntax_errors(void **state)
 	unlink(path);
 }
 
+static void test_config_tables(void **state)
+{
+	(void)state;
+	ld_err err;
+	write_file("[ingest]\nsyslog_udp = 127.0.0.1:5514\n[store]\nretention = 30d\n[alert]\n"
+		   "format = cef\n[analyze]\nanything_analyze_checks = 1\n");
+	ld_ini *ini = ld_ini_load(path, &err);
+	assert_non_null(ini);
+	assert_true(ld_config_check_common(ini, &err));
+	ld_ini_free(ini);
+	unlink(path);
+	write_file("[ingest]\nsyslog_udp = 127.0.0.1:5514\n[store]\nretension = 30d\n");
+	ini = ld_ini_load(path, &err);
+	assert_false(ld_config_check_common(ini, &err));
+	assert_non_null(strstr(err.msg, ":4: unknown key 'retension' in [store]"));
+	ld_ini_free(ini);
+	unlink(path);
+	write_file("[alerts]\nsyslog = udp://127.0.0.1:514\n");
+	ini = ld_ini_load(path, &err);
+	assert_false(ld_config_check_common(ini, &err));
+	assert_non_null(strstr(err.msg, ":2: unknown section [alerts]"));
+	ld_ini_free(ini);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_config_tables),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
