@@ -63,11 +63,14 @@ static size_t iso_ts(const char *s, size_t len, int64_t *out, bool *valid)
 		if (!is_digit(s[dpos[i]]))
 			return 0;
 #endif
-	unsigned y = d2(s) * 100 + d2(s + 2), mo = d2(s + 5), d = d2(s + 8);
-	unsigned h = d2(s + 11), mi = d2(s + 14), sec = d2(s + 17);
+	unsigned mi = d2(s + 14), sec = d2(s + 17);
 	size_t p = 19;
 	uint32_t ns = 0;
-	if (p < len && (s[p] == '.' || s[p] == ',')) {
+	if (p + 4 < len && s[p] == '.' && is_digit(s[20]) && is_digit(s[21]) && is_digit(s[22]) &&
+	    !is_digit(s[23])) { /* milliseconds, the usual precision */
+		ns = ((unsigned)(s[20] - '0') * 100 + d2(s + 21)) * 1000000u;
+		p = 23;
+	} else if (p < len && (s[p] == '.' || s[p] == ',')) {
 		size_t f0 = ++p;
 		uint32_t scale = 100000000;
 		while (p < len && is_digit(s[p])) {
@@ -100,13 +103,37 @@ static size_t iso_ts(const char *s, size_t len, int64_t *out, bool *valid)
 			*valid = false;
 		off = sign * (int64_t)(oh * 3600 + om * 60);
 	}
-	/* int64 nanoseconds end in 2262 */
-	if (y > LD_YEAR_MAX || !ld_civil_valid(y, mo, d, h, mi, sec)) {
-		*valid = false;
-		*out = LD_HDR_TS_INVALID;
-		return p;
+	/* Consecutive lines share date and hour: the start of that hour is kept per thread, keyed by
+	 * its text "YYYY-MM-DDThh", so most lines only add minutes, seconds and fraction. */
+	static _Thread_local struct {
+		uint64_t k0, k1; /* s[0..8), s[5..13) of a valid stamp; k0 == 0 when empty */
+		int64_t hour_ns;
+	} hour_cache;
+	uint64_t k1;
+	memcpy(&k1, s + 5, 8);
+	int64_t hour_ns;
+	if (w0 == hour_cache.k0 && k1 == hour_cache.k1) {
+		if (mi > 59 || sec > 60) {
+			*valid = false;
+			*out = LD_HDR_TS_INVALID;
+			return p;
+		}
+		hour_ns = hour_cache.hour_ns;
+	} else {
+		unsigned y = d2(s) * 100 + d2(s + 2), mo = d2(s + 5), d = d2(s + 8);
+		unsigned h = d2(s + 11);
+		/* int64 nanoseconds end in 2262 */
+		if (y > LD_YEAR_MAX || !ld_civil_valid(y, mo, d, h, mi, sec)) {
+			*valid = false;
+			*out = LD_HDR_TS_INVALID;
+			return p;
+		}
+		hour_ns = ld_time_from_civil(y, mo, d, h, 0, 0, 0);
+		hour_cache.k0 = w0;
+		hour_cache.k1 = k1;
+		hour_cache.hour_ns = hour_ns;
 	}
-	*out = ld_time_from_civil(y, mo, d, h, mi, sec, ns) - off * LD_NS_PER_SEC;
+	*out = hour_ns + ((int64_t)mi * 60 + sec) * LD_NS_PER_SEC + ns - off * LD_NS_PER_SEC;
 	return p;
 }
 
