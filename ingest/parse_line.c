@@ -146,36 +146,40 @@ unsigned ld_parse_state_format(const ld_parse_state *st)
 }
 
 /* True when the line holds a byte below 0x20 other than TAB.  16 bytes per step with GCC/Clang
- * vector extensions (SSE2 on x86-64, NEON on arm64), byte loop for the tail. */
+ * vector extensions (SSE2 on x86-64, NEON on arm64): the compare results of all blocks are OR-ed
+ * and looked at once; only a line with some byte below 0x20 (a TAB, mostly) gets the byte loop. */
 typedef unsigned char lp_v16 __attribute__((vector_size(16)));
 
-static bool has_control(const char *s, size_t n)
+static bool has_control_bytes(const char *s, size_t n)
 {
-	size_t i = 0;
-	const lp_v16 lim = {0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20,
-			    0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20};
-	for (; i < n; i += 16) {
-		if (i + 16 > n) {
-			if (n < 16)
-				break;
-			i = n - 16; /* last block overlaps the previous one instead of a byte loop */
-		}
-		lp_v16 v;
-		memcpy(&v, s + i, 16);
-		lp_v16 lt = (lp_v16)(v < lim); /* 0xff where the byte is a control byte */
-		uint64_t a, b;
-		memcpy(&a, &lt, 8);
-		memcpy(&b, (const char *)&lt + 8, 8);
-		if (a | b) {
-			for (size_t k = i; k < i + 16; k++)
-				if ((unsigned char)s[k] < 0x20 && s[k] != '\t')
-					return true;
-		}
-	}
-	for (; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 && s[i] != '\t')
 			return true;
 	return false;
+}
+
+static bool has_control(const char *s, size_t n)
+{
+	if (n < 16)
+		return has_control_bytes(s, n);
+	const lp_v16 lim = {0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20,
+			    0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20};
+	lp_v16 acc = {0};
+	size_t i = 0;
+	for (; i + 16 <= n; i += 16) {
+		lp_v16 v;
+		memcpy(&v, s + i, 16);
+		acc |= (lp_v16)(v < lim); /* 0xff where the byte is a control byte */
+	}
+	if (i < n) { /* last block overlaps the previous one instead of a byte loop */
+		lp_v16 v;
+		memcpy(&v, s + n - 16, 16);
+		acc |= (lp_v16)(v < lim);
+	}
+	uint64_t a, b;
+	memcpy(&a, &acc, 8);
+	memcpy(&b, (const char *)&acc + 8, 8);
+	return (a | b) && has_control_bytes(s, n);
 }
 
 static bool is_blank(const char *s, size_t n)
