@@ -59,24 +59,7 @@ static void usage(FILE *f)
 		"Exit status: 0 success, 1 runtime failure (or nothing readable), 2 usage error.\n");
 }
 
-/* --- collected records ------------------------------------------------------------------------- */
-
-typedef struct out_rec {
-	int64_t ts;
-	ld_addr src, dst;
-	uint16_t sport, dport;
-	uint32_t len;
-	uint8_t proto, action, dir, flags, format, present;
-	uint32_t thread;
-	uint64_t rule, reporter, vif, raw; /* string handles, see str_put */
-} out_rec;
-
-typedef struct run {
-	int thread;
-	size_t begin, end, pos;
-	uint64_t seg_order; /* segment order for ties: index in a sorted list of names */
-	char *seg;
-} run;
+/* --- scan state (count, group-by) -------------------------------------------------------------- */
 
 typedef struct tstate {
 	ld_query_eval *ev;
@@ -84,21 +67,6 @@ typedef struct tstate {
 	uint32_t sel_cap;
 	uint64_t count;
 	ld_group_acc *acc;
-	out_rec *recs;
-	size_t n_recs, cap_recs;
-	/* Records arrive as runs already in time order (a segment's rows, block after block);
-	 * a run ends when the segment changes or time goes backwards.  Output merges the runs. */
-	struct run *runs;
-	size_t n_runs, cap_runs;
-	char seg[256];
-	int64_t last_ts;
-	char *arena;
-	size_t arena_len, arena_cap;
-	/* rule/reporter/vif are dictionary ids: each segment's strings are copied once */
-	const ld_str *hdict;
-	uint32_t hdict_n;
-	uint64_t *hcache; /* dictionary id -> string handle, UINT64_MAX = not copied yet */
-	size_t hcache_cap;
 	bool failed;
 	ld_err err;
 	char pad[64];
@@ -112,224 +80,6 @@ typedef struct qctx {
 	uint64_t limit; /* 0 = none */
 	uint64_t damaged;
 } qctx;
-
-/* Strings go to the thread's arena; the handle packs offset (40 bits) and length (24 bits). */
-static uint64_t str_put(tstate *t, const ld_str *s)
-{
-	uint32_t len = s->len > 0xffffff ? 0xffffff : s->len;
-	if (len == 0)
-		return 0;
-	if (t->arena_len + len > t->arena_cap) {
-		size_t cap = t->arena_cap ? t->arena_cap * 2 : 1 << 20;
-		while (cap < t->arena_len + len)
-			cap *= 2;
-		char *a = realloc(t->arena, cap);
-		if (!a) {
-			t->failed = true;
-			ld_err_set(&t->err, "out of memory collecting records");
-			return 0;
-		}
-		t->arena = a;
-		t->arena_cap = cap;
-	}
-	memcpy(t->arena + t->arena_len, s->ptr, len);
-	uint64_t h = (uint64_t)t->arena_len << 24 | len;
-	t->arena_len += len;
-	return h;
-}
-
-static ld_str str_get(const qctx *q, const out_rec *r, uint64_t h)
-{
-	ld_str s = {"", 0};
-	if (h) {
-		s.ptr = q->ts[r->thread].arena + (h >> 24);
-		s.len = (uint32_t)(h & 0xffffff);
-	}
-	return s;
-}
-
-/* Handle of the dictionary string ids[i], copying it into the arena on first use in this
- * segment.  A new dictionary (pointer or size) resets the cache. */
-static uint64_t dict_handle(tstate *t, const ld_block *b, const uint32_t *ids, uint32_t i)
-{
-	if (!ids || ids[i] >= b->n_strs)
-		return 0;
-	if (t->hdict != b->strs || t->hdict_n != b->n_strs) {
-		if (b->n_strs > t->hcache_cap) {
-			uint64_t *c = realloc(t->hcache, b->n_strs * sizeof *c);
-			if (!c) {
-				t->failed = true;
-				ld_err_set(&t->err, "out of memory collecting records");
-				return 0;
-			}
-			t->hcache = c;
-			t->hcache_cap = b->n_strs;
-		}
-		memset(t->hcache, 0xff, b->n_strs * sizeof *t->hcache);
-		t->hdict = b->strs;
-		t->hdict_n = b->n_strs;
-	}
-	uint64_t *h = &t->hcache[ids[i]];
-	if (*h == UINT64_MAX)
-		*h = str_put(t, &b->strs[ids[i]]);
-	return *h;
-}
-
-static bool run_start(tstate *t, const char *seg)
-{
-	if (t->n_runs == t->cap_runs) {
-		size_t cap = t->cap_runs ? t->cap_runs * 2 : 16;
-		run *r = realloc(t->runs, cap * sizeof *r);
-		if (!r)
-			return false;
-		t->runs = r;
-		t->cap_runs = cap;
-	}
-	run *r = &t->runs[t->n_runs];
-	memset(r, 0, sizeof *r);
-	r->begin = r->end = t->n_recs;
-	r->seg = strdup(seg);
-	if (!r->seg)
-		return false;
-	t->n_runs++;
-	return true;
-}
-
-static void collect(qctx *q, tstate *t, int thread, const ld_block *b, const uint32_t *sel, uint32_t k)
-{
-	if (t->n_recs + k > t->cap_recs) {
-		size_t cap = t->cap_recs ? t->cap_recs * 2 : 4096;
-		while (cap < t->n_recs + k)
-			cap *= 2;
-		out_rec *r = realloc(t->recs, cap * sizeof *r);
-		if (!r) {
-			t->failed = true;
-			ld_err_set(&t->err, "out of memory collecting records");
-			return;
-		}
-		t->recs = r;
-		t->cap_recs = cap;
-	}
-	const char *seg = b->segment ? b->segment : "";
-	bool new_seg = t->n_runs == 0 || strncmp(t->seg, seg, sizeof t->seg) != 0;
-	if (new_seg)
-		snprintf(t->seg, sizeof t->seg, "%s", seg);
-	static const ld_addr zero;
-	for (uint32_t j = 0; j < k; j++) {
-		uint32_t i = sel[j];
-		int64_t ts = b->ts[i];
-		if (new_seg || ts < t->last_ts) {
-			if (!run_start(t, seg)) {
-				t->failed = true;
-				ld_err_set(&t->err, "out of memory collecting records");
-				return;
-			}
-			new_seg = false;
-		} else if (q->limit && t->n_recs - t->runs[t->n_runs - 1].begin >= q->limit && ts > t->last_ts) {
-			/* the rest of this run comes after `limit` earlier records: never printed */
-			continue;
-		}
-		t->last_ts = ts;
-		out_rec *r = &t->recs[t->n_recs++];
-		t->runs[t->n_runs - 1].end = t->n_recs;
-		r->ts = ts;
-		r->src = b->src[i] < b->n_addrs ? b->addrs[b->src[i]] : zero;
-		r->dst = b->dst[i] < b->n_addrs ? b->addrs[b->dst[i]] : zero;
-		r->sport = b->sport[i];
-		r->dport = b->dport[i];
-		r->len = b->len[i];
-		r->proto = b->proto[i];
-		r->action = b->action[i];
-		r->dir = b->dir[i];
-		r->flags = b->tcp_flags[i];
-		r->format = b->format[i];
-		r->present = b->present ? b->present[i] : 0;
-		r->thread = (uint32_t)thread;
-		r->rule = dict_handle(t, b, b->rule, i);
-		r->reporter = dict_handle(t, b, b->reporter, i);
-		r->vif = dict_handle(t, b, b->vif, i);
-		r->raw = q->want_raw && b->raw ? str_put(t, &b->raw[i]) : 0;
-	}
-}
-
-/* --- merging the runs in time order --------------------------------------------------------------- */
-
-typedef struct merger {
-	const qctx *q;
-	run **runs;
-	size_t n;
-	size_t *heap, nh;
-	uint64_t left; /* records still to emit (the --limit) */
-} merger;
-
-static const out_rec *run_head(const merger *m, size_t r)
-{
-	const run *ru = m->runs[r];
-	return &m->q->ts[ru->thread].recs[ru->pos];
-}
-
-/* Time, then segment, then run: a total order that does not depend on which thread read what. */
-static bool run_before(const merger *m, size_t a, size_t b)
-{
-	const out_rec *x = run_head(m, a), *y = run_head(m, b);
-	if (x->ts != y->ts)
-		return x->ts < y->ts;
-	if (m->runs[a]->seg_order != m->runs[b]->seg_order)
-		return m->runs[a]->seg_order < m->runs[b]->seg_order;
-	return a < b;
-}
-
-static void heap_down(merger *m, size_t p)
-{
-	for (;;) {
-		size_t c = 2 * p + 1;
-		if (c >= m->nh)
-			return;
-		if (c + 1 < m->nh && run_before(m, m->heap[c + 1], m->heap[c]))
-			c++;
-		if (!run_before(m, m->heap[c], m->heap[p]))
-			return;
-		size_t t = m->heap[c];
-		m->heap[c] = m->heap[p];
-		m->heap[p] = t;
-		p = c;
-	}
-}
-
-static void merger_start(merger *m, uint64_t limit)
-{
-	m->nh = 0;
-	for (size_t r = 0; r < m->n; r++) {
-		m->runs[r]->pos = m->runs[r]->begin;
-		if (m->runs[r]->begin < m->runs[r]->end)
-			m->heap[m->nh++] = r;
-	}
-	for (size_t i = m->nh / 2; i-- > 0;)
-		heap_down(m, i);
-	m->left = limit ? limit : UINT64_MAX;
-}
-
-static const out_rec *merger_next(merger *m)
-{
-	if (m->nh == 0 || m->left == 0)
-		return NULL;
-	m->left--;
-	size_t r = m->heap[0];
-	const out_rec *rec = run_head(m, r);
-	if (++m->runs[r]->pos == m->runs[r]->end)
-		m->heap[0] = m->heap[--m->nh];
-	heap_down(m, 0);
-	return rec;
-}
-
-static int cmp_run_seg(const void *x, const void *y)
-{
-	const run *a = *(run *const *)x, *b = *(run *const *)y;
-	int c = strcmp(a->seg, b->seg);
-	if (c)
-		return c;
-	return (a->begin > b->begin) - (a->begin < b->begin);
-}
 
 static int on_block(void *ctx, int thread, const ld_block *b)
 {
@@ -374,10 +124,7 @@ static int on_block(void *ctx, int thread, const ld_block *b)
 			return 1;
 		}
 		break;
-	case MODE_RECORDS:
-		collect(q, t, thread, b, t->sel, k);
-		if (t->failed)
-			return 1;
+	case MODE_RECORDS: /* streamed, see print_records */
 		break;
 	}
 	return 0;
@@ -583,6 +330,12 @@ static void print_groups(FILE *f, enum out_format fmt, const ld_group_spec *sp, 
 
 /* --- record output ----------------------------------------------------------------------------- */
 
+/* Records are printed as the time-ordered stream hands them out (ld_query_stream), so memory
+ * does not grow with the result and output starts at once.  The table format sizes its columns
+ * from the first TABLE_PROBE records (all of them for smaller results). */
+#define TABLE_PROBE 1000
+#define TABLE_MAXW 40
+
 typedef struct rec_text {
 	char ts[LD_TIME_STRLEN], src[LD_ADDR_STRLEN], dst[LD_ADDR_STRLEN];
 	char sport[8], dport[8], proto[16], flags[12], len[12];
@@ -590,38 +343,53 @@ typedef struct rec_text {
 	ld_str rule, reporter, vif, raw;
 } rec_text;
 
-static void rec_to_text(const qctx *q, const out_rec *r, rec_text *t)
+static ld_str block_str(const ld_block *b, const uint32_t *ids, uint32_t i)
 {
-	ld_time_format_ms(r->ts, t->ts);
-	ld_addr_format(&r->src, t->src);
-	ld_addr_format(&r->dst, t->dst);
+	ld_str s = {"", 0};
+	if (ids && ids[i] < b->n_strs && b->strs[ids[i]].len)
+		s = b->strs[ids[i]];
+	return s;
+}
+
+static void rec_to_text(const ld_block *b, uint32_t i, bool want_raw, rec_text *t)
+{
+	static const ld_addr zero;
+	ld_time_format_ms(b->ts[i], t->ts);
+	ld_addr_format(b->src[i] < b->n_addrs ? &b->addrs[b->src[i]] : &zero, t->src);
+	ld_addr_format(b->dst[i] < b->n_addrs ? &b->addrs[b->dst[i]] : &zero, t->dst);
+	uint8_t present = b->present ? b->present[i] : 0;
+	uint16_t sport = b->sport[i], dport = b->dport[i];
+	uint8_t proto = b->proto[i], flags = b->tcp_flags[i];
+	uint32_t len = b->len[i];
 	/* A value counts as given when its presence bit says so, or when it is non-zero (sources
 	 * that never set the bit still show their ports). */
-	bool ports = (r->present & LD_RF_PORTS) || r->sport || r->dport;
+	bool ports = (present & LD_RF_PORTS) || sport || dport;
 	t->sport[0] = t->dport[0] = 0;
 	if (ports) {
-		utoa(r->sport, t->sport);
-		utoa(r->dport, t->dport);
+		utoa(sport, t->sport);
+		utoa(dport, t->dport);
 	}
-	const char *pn = ld_proto_name(r->proto);
+	const char *pn = ld_proto_name(proto);
 	if (pn)
 		snprintf(t->proto, sizeof t->proto, "%s", pn);
 	else
-		snprintf(t->proto, sizeof t->proto, "%u", r->proto);
+		snprintf(t->proto, sizeof t->proto, "%u", proto);
 	size_t fl = 0;
-	if ((r->present & LD_RF_TCPFLAGS) || r->flags)
-		fl = ld_tcp_flags_format(r->flags, t->flags);
+	if ((present & LD_RF_TCPFLAGS) || flags)
+		fl = ld_tcp_flags_format(flags, t->flags);
 	t->flags[fl] = 0;
 	t->len[0] = 0;
-	if ((r->present & LD_RF_LEN) || r->len)
-		utoa(r->len, t->len);
-	t->action = ld_action_name(r->action);
-	t->dir = ld_dir_name(r->dir);
-	t->format = ld_format_name(r->format);
-	t->rule = str_get(q, r, r->rule);
-	t->reporter = str_get(q, r, r->reporter);
-	t->vif = str_get(q, r, r->vif);
-	t->raw = str_get(q, r, r->raw);
+	if ((present & LD_RF_LEN) || len)
+		utoa(len, t->len);
+	t->action = ld_action_name(b->action[i]);
+	t->dir = ld_dir_name(b->dir[i]);
+	t->format = ld_format_name(b->format[i]);
+	t->rule = block_str(b, b->rule, i);
+	t->reporter = block_str(b, b->reporter, i);
+	t->vif = block_str(b, b->vif, i);
+	t->raw = (ld_str){"", 0};
+	if (want_raw && b->raw && b->raw[i].len)
+		t->raw = b->raw[i];
 }
 
 static const char *const rec_cols[] = {"ts", "src", "dst", "sport", "dport", "proto", "action", "dir",
@@ -641,91 +409,184 @@ static void rec_fields(const rec_text *t, const char *v[N_REC_COLS], size_t l[N_
 	l[10] = t->vif.len;
 }
 
-static void print_records(FILE *f, enum out_format fmt, const qctx *q, merger *m)
-{
-	const out_rec *rec;
+/* A table row kept until the column widths are known: strings cut to what the table shows. */
+typedef struct probe_row {
 	rec_text t;
+	char str[3][TABLE_MAXW];
+} probe_row;
+
+typedef struct printer {
+	FILE *f;
+	enum out_format fmt;
+	bool want_raw;
+	bool started; /* header (if any) printed */
+	probe_row *probe;
+	size_t n_probe;
+	size_t w[N_REC_COLS];
+} printer;
+
+static void print_row(printer *p, const rec_text *t)
+{
+	FILE *f = p->f;
 	const char *v[N_REC_COLS];
 	size_t l[N_REC_COLS];
-	size_t w[N_REC_COLS];
-	if (fmt == OUT_TABLE && !q->want_raw) {
-		for (size_t c = 0; c < N_REC_COLS; c++)
-			w[c] = strlen(rec_cols[c]);
-		merger_start(m, q->limit);
-		while ((rec = merger_next(m))) {
-			rec_to_text(q, rec, &t);
-			rec_fields(&t, v, l);
-			for (size_t c = 0; c < N_REC_COLS; c++)
-				if (l[c] > w[c])
-					w[c] = l[c] > 40 ? 40 : l[c];
+	rec_fields(t, v, l);
+	if (p->fmt == OUT_TABLE && p->want_raw && t->raw.len) {
+		fwrite_unlocked(t->raw.ptr, 1, t->raw.len, f);
+		if (t->raw.ptr[t->raw.len - 1] != '\n')
+			fputc_unlocked('\n', f);
+		return;
+	}
+	switch (p->fmt) {
+	case OUT_TABLE:
+		for (size_t c = 0; c < N_REC_COLS; c++) {
+			const char *s = l[c] ? v[c] : "-";
+			int sl = l[c] ? (int)(l[c] > TABLE_MAXW ? TABLE_MAXW : l[c]) : 1;
+			if (p->want_raw) /* no raw line kept: compact row */
+				fprintf(f, "%.*s%s", sl, s, c + 1 < N_REC_COLS ? " " : "\n");
+			else if (c + 1 < N_REC_COLS)
+				fprintf(f, "%-*.*s  ", (int)p->w[c], sl, s);
+			else
+				fprintf(f, "%.*s\n", sl, s);
 		}
-		for (size_t c = 0; c < N_REC_COLS; c++)
-			fprintf(f, "%-*s%s", c + 1 < N_REC_COLS ? (int)w[c] : 0, rec_cols[c], c + 1 < N_REC_COLS ? "  " : "\n");
-	} else if (fmt == OUT_CSV) {
+		break;
+	case OUT_CSV:
+		for (size_t c = 0; c < N_REC_COLS; c++) {
+			put_csv(f, v[c], l[c]);
+			if (c + 1 < N_REC_COLS)
+				fputc_unlocked(',', f);
+		}
+		if (p->want_raw) {
+			fputc_unlocked(',', f);
+			put_csv(f, t->raw.ptr ? t->raw.ptr : "", t->raw.len);
+		}
+		fputc_unlocked('\n', f);
+		break;
+	case OUT_JSON:
+		fputc_unlocked('{', f);
+		for (size_t c = 0; c < N_REC_COLS; c++) {
+			if (c)
+				fputc_unlocked(',', f);
+			fputc_unlocked('"', f);
+			fputs_unlocked(rec_cols[c], f);
+			fputs_unlocked("\":", f);
+			bool num = c == 3 || c == 4 || c == 12;
+			if (num)
+				fputs_unlocked(l[c] ? v[c] : "null", f);
+			else
+				put_json_str(f, v[c], l[c]);
+		}
+		if (p->want_raw) {
+			fputs_unlocked(",\"raw\":", f);
+			if (t->raw.len)
+				put_json_str(f, t->raw.ptr, t->raw.len);
+			else
+				fputs_unlocked("null", f);
+		}
+		fputs_unlocked("}\n", f);
+		break;
+	}
+}
+
+static bool table_probing(const printer *p)
+{
+	return p->fmt == OUT_TABLE && !p->want_raw && !p->started;
+}
+
+/* Header (CSV, table), then for the table the rows held back for the widths. */
+static void print_start(printer *p)
+{
+	FILE *f = p->f;
+	p->started = true;
+	if (p->fmt == OUT_CSV) {
 		for (size_t c = 0; c < N_REC_COLS; c++)
 			fprintf(f, "%s%s", rec_cols[c], c + 1 < N_REC_COLS ? "," : "");
-		fputs_unlocked(q->want_raw ? ",raw\n" : "\n", f);
+		fputs_unlocked(p->want_raw ? ",raw\n" : "\n", f);
+		return;
 	}
-	merger_start(m, q->limit);
-	while ((rec = merger_next(m))) {
-		rec_to_text(q, rec, &t);
-		rec_fields(&t, v, l);
-		if (fmt == OUT_TABLE && q->want_raw && t.raw.len) {
-			fwrite_unlocked(t.raw.ptr, 1, t.raw.len, f);
-			if (t.raw.ptr[t.raw.len - 1] != '\n')
-				fputc_unlocked('\n', f);
-			continue;
-		}
-		switch (fmt) {
-		case OUT_TABLE:
-			for (size_t c = 0; c < N_REC_COLS; c++) {
-				const char *s = l[c] ? v[c] : "-";
-				int sl = l[c] ? (int)(l[c] > 40 ? 40 : l[c]) : 1;
-				if (q->want_raw) /* no raw line kept: compact row */
-					fprintf(f, "%.*s%s", sl, s, c + 1 < N_REC_COLS ? " " : "\n");
-				else if (c + 1 < N_REC_COLS)
-					fprintf(f, "%-*.*s  ", (int)w[c], sl, s);
-				else
-					fprintf(f, "%.*s\n", sl, s);
-			}
-			break;
-		case OUT_CSV:
-			for (size_t c = 0; c < N_REC_COLS; c++) {
-				put_csv(f, v[c], l[c]);
-				if (c + 1 < N_REC_COLS)
-					fputc_unlocked(',', f);
-			}
-			if (q->want_raw) {
-				fputc_unlocked(',', f);
-				put_csv(f, t.raw.ptr ? t.raw.ptr : "", t.raw.len);
-			}
-			fputc_unlocked('\n', f);
-			break;
-		case OUT_JSON:
-			fputc_unlocked('{', f);
-			for (size_t c = 0; c < N_REC_COLS; c++) {
-				if (c)
-					fputc_unlocked(',', f);
-				fputc_unlocked('"', f);
-				fputs_unlocked(rec_cols[c], f);
-				fputs_unlocked("\":", f);
-				bool num = c == 3 || c == 4 || c == 12;
-				if (num)
-					fputs_unlocked(l[c] ? v[c] : "null", f);
-				else
-					put_json_str(f, v[c], l[c]);
-			}
-			if (q->want_raw) {
-				fputs_unlocked(",\"raw\":", f);
-				if (t.raw.len)
-					put_json_str(f, t.raw.ptr, t.raw.len);
-				else
-					fputs_unlocked("null", f);
-			}
-			fputs_unlocked("}\n", f);
-			break;
-		}
+	if (p->fmt != OUT_TABLE || p->want_raw)
+		return;
+	for (size_t c = 0; c < N_REC_COLS; c++)
+		p->w[c] = strlen(rec_cols[c]);
+	for (size_t r = 0; r < p->n_probe; r++) {
+		const char *v[N_REC_COLS];
+		size_t l[N_REC_COLS];
+		rec_fields(&p->probe[r].t, v, l);
+		for (size_t c = 0; c < N_REC_COLS; c++)
+			if (l[c] > p->w[c])
+				p->w[c] = l[c] > TABLE_MAXW ? TABLE_MAXW : l[c];
 	}
+	for (size_t c = 0; c < N_REC_COLS; c++)
+		fprintf(f, "%-*s%s", c + 1 < N_REC_COLS ? (int)p->w[c] : 0, rec_cols[c], c + 1 < N_REC_COLS ? "  " : "\n");
+	for (size_t r = 0; r < p->n_probe; r++)
+		print_row(p, &p->probe[r].t);
+	p->n_probe = 0;
+}
+
+static void keep_str(ld_str *s, char *buf)
+{
+	size_t n = s->len > TABLE_MAXW ? TABLE_MAXW : s->len;
+	memcpy(buf, s->ptr, n);
+	s->ptr = buf;
+	s->len = (uint32_t)n;
+}
+
+static void print_record(printer *p, const ld_block *b, uint32_t i)
+{
+	if (table_probing(p)) {
+		probe_row *r = &p->probe[p->n_probe++];
+		rec_to_text(b, i, false, &r->t);
+		keep_str(&r->t.rule, r->str[0]);
+		keep_str(&r->t.reporter, r->str[1]);
+		keep_str(&r->t.vif, r->str[2]);
+		if (p->n_probe == TABLE_PROBE)
+			print_start(p);
+		return;
+	}
+	if (!p->started)
+		print_start(p);
+	rec_text t;
+	rec_to_text(b, i, p->want_raw, &t);
+	print_row(p, &t);
+}
+
+/* Streams the matching records in time order; stops after q->limit.  Damage is reported as it
+ * is met; when nothing at all could be read the header is not printed either. */
+static int print_records(qctx *q, const char *data, const ld_query_expr *expr, const ld_scan_spec *spec,
+			 enum out_format fmt)
+{
+	ld_err err;
+	printer p = {.f = stdout, .fmt = fmt, .want_raw = q->want_raw};
+	if (fmt == OUT_TABLE && !q->want_raw) {
+		p.probe = malloc(TABLE_PROBE * sizeof *p.probe);
+		if (!p.probe)
+			return cli_runtime_error("query", "out of memory");
+	}
+	ld_query_stream *s = ld_query_stream_open(data, expr, spec, q, &err);
+	if (!s) {
+		free(p.probe);
+		return cli_runtime_error("query", "%s", err.msg);
+	}
+	int rc = LD_EXIT_OK;
+	uint64_t left = q->limit ? q->limit : UINT64_MAX;
+	const ld_block *b;
+	uint32_t row;
+	int r = 0;
+	while (left > 0 && (r = ld_query_stream_next(s, &b, &row, &err)) > 0) {
+		print_record(&p, b, row);
+		left--;
+	}
+	ld_query_stream_stats st;
+	ld_query_stream_get_stats(s, &st);
+	if (r < 0)
+		rc = cli_runtime_error("query", "%s", err.msg);
+	else if (q->damaged && st.rows_scanned == 0)
+		rc = cli_runtime_error("query", "no segment of %s could be read", data);
+	else if (!p.started)
+		print_start(&p);
+	ld_query_stream_close(s);
+	free(p.probe);
+	return rc;
 }
 
 /* --- arguments --------------------------------------------------------------------------------- */
@@ -899,6 +760,12 @@ int cmd_query(int argc, char **argv)
 
 	int rc = LD_EXIT_OK;
 	ld_archive *a = NULL;
+	if (q.mode == MODE_RECORDS) {
+		rc = print_records(&q, data, expr, &spec, fmt);
+		if (rc == LD_EXIT_OK && (fflush(stdout) != 0 || ferror(stdout)))
+			rc = cli_runtime_error("query", "cannot write the output");
+		goto out;
+	}
 	q.ts = calloc((size_t)q.n_threads, sizeof *q.ts);
 	if (!q.ts) {
 		rc = cli_runtime_error("query", "out of memory");
@@ -969,33 +836,8 @@ int cmd_query(int argc, char **argv)
 		print_groups(stdout, fmt, &gspec, rows, n);
 		break;
 	}
-	case MODE_RECORDS: {
-		merger m = {.q = &q};
-		for (int t = 0; t < q.n_threads; t++)
-			m.n += q.ts[t].n_runs;
-		m.runs = malloc((m.n ? m.n : 1) * sizeof *m.runs);
-		m.heap = malloc((m.n ? m.n : 1) * sizeof *m.heap);
-		if (!m.runs || !m.heap) {
-			free(m.runs);
-			free(m.heap);
-			rc = cli_runtime_error("query", "out of memory merging records");
-			goto out;
-		}
-		size_t k = 0;
-		for (int t = 0; t < q.n_threads; t++)
-			for (size_t r = 0; r < q.ts[t].n_runs; r++) {
-				q.ts[t].runs[r].thread = t;
-				m.runs[k++] = &q.ts[t].runs[r];
-			}
-		/* ties in time go by segment name then position, whatever thread read them */
-		qsort(m.runs, m.n, sizeof *m.runs, cmp_run_seg);
-		for (size_t r = 0; r < m.n; r++)
-			m.runs[r]->seg_order = r;
-		print_records(stdout, fmt, &q, &m);
-		free(m.runs);
-		free(m.heap);
+	case MODE_RECORDS: /* printed above */
 		break;
-	}
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))
 		rc = cli_runtime_error("query", "cannot write the output");
@@ -1005,12 +847,6 @@ out:
 			ld_query_eval_free(q.ts[t].ev);
 			ld_group_acc_free(q.ts[t].acc);
 			free(q.ts[t].sel);
-			free(q.ts[t].recs);
-			free(q.ts[t].arena);
-			free(q.ts[t].hcache);
-			for (size_t r = 0; r < q.ts[t].n_runs; r++)
-				free(q.ts[t].runs[r].seg);
-			free(q.ts[t].runs);
 		}
 	free(q.ts);
 	ld_archive_close(a);

@@ -135,4 +135,28 @@ int ld_group_acc_merge(ld_group_acc *dst, ld_group_acc *src, ld_err *err);
 int ld_group_acc_result(ld_group_acc *acc, uint32_t top, const ld_group_row **rows, size_t *n,
 			ld_err *err);
 
+/* --- time-ordered record stream ---------------------------------------------------------------- */
+
+/* Matching rows of a data directory in time order (ties: source name, then stored order), read
+ * source by source (ld_scan_cursor.h) so memory stays flat whatever the result size: one
+ * decoded block per source whose time span covers the current position.  Damaged segments and
+ * blocks go to spec->on_damage(damage_ctx, ...) and are skipped. */
+typedef struct ld_query_stream ld_query_stream;
+
+typedef struct ld_query_stream_stats {
+	uint64_t sources_total, sources_opened, max_open; /* max_open: sources open at once */
+	uint64_t blocks, rows_scanned, journal_rows, rows_out;
+	uint64_t unordered_sources; /* sources whose rows went back in time (reported as damage) */
+} ld_query_stream_stats;
+
+/* spec gives the window, push-down and columns (LD_COL_TS is added); e may be NULL.  e and
+ * spec->hosts must outlive the stream.  NULL on error (err set). */
+ld_query_stream *ld_query_stream_open(const char *dir, const ld_query_expr *e, const ld_scan_spec *spec,
+				      void *damage_ctx, ld_err *err);
+/* 1 with the next row (row `*row` of block `*b`, valid until the next call), 0 at the end,
+ * -1 on error (err set).  Stopping early is just not calling it again. */
+int ld_query_stream_next(ld_query_stream *s, const ld_block **b, uint32_t *row, ld_err *err);
+void ld_query_stream_get_stats(const ld_query_stream *s, ld_query_stream_stats *st);
+void ld_query_stream_close(ld_query_stream *s);
+
 #endif
