@@ -186,6 +186,61 @@ static inline bool v4_endpoint(const char *s, size_t n, size_t *i, uint32_t *ip,
 	return true;
 }
 
+/* v4_endpoint() for a start with at least 22 bytes of line behind it: the longest endpoint
+ * "255.255.255.255/65535" and the byte after it are all inside, so no read needs a bound check.
+ * Same acceptance and result as v4_endpoint(). */
+static inline bool v4_endpoint_roomy(const char *s, size_t *i, uint32_t *ip, uint32_t *port,
+				     bool *has_port)
+{
+	const unsigned char *u = (const unsigned char *)s + *i;
+	const unsigned char *const u0 = u;
+	uint32_t v = 0;
+	for (int part = 0; part < 4; part++) {
+		if (part > 0) {
+			if (*u != '.')
+				return false;
+			u++;
+		}
+		unsigned o = (unsigned)u[0] - '0', c;
+		if (o > 9)
+			return false;
+		if ((c = (unsigned)u[1] - '0') > 9) {
+			u += 1;
+		} else {
+			o = o * 10 + c;
+			if ((c = (unsigned)u[2] - '0') > 9) {
+				u += 2;
+			} else {
+				o = o * 10 + c;
+				if (o > 255 || (unsigned)u[3] - '0' <= 9)
+					return false;
+				u += 3;
+			}
+		}
+		v = v << 8 | o;
+	}
+	*has_port = false;
+	if (*u == '/') {
+		u++;
+		uint32_t pv = (unsigned)u[0] - '0', c;
+		if (pv > 9)
+			return false;
+		int k = 1;
+		while (k < 6 && (c = (unsigned)u[k] - '0') <= 9) {
+			pv = pv * 10 + c;
+			k++;
+		}
+		if (k > 5 || pv > 65535)
+			return false;
+		u += k;
+		*port = pv;
+		*has_port = true;
+	}
+	*ip = v;
+	*i += (size_t)(u - u0);
+	return true;
+}
+
 /* Fast path for the common "a.b.c.d/p->a.b.c.d/p" token; false sends the caller to the general
  * path (IPv6, errors). */
 static bool v4_pair(const tok *t, ld_record *out)
@@ -299,12 +354,15 @@ static int nsx_fast(const ld_parse_state *st, const ld_syslog_hdr *h, ld_record 
 	/* addresses: the token ends at a space or at the end of the line */
 	uint32_t sip, dip, sp = 0, dp = 0;
 	bool hs, hd;
-	if (!v4_endpoint(b, n, &p, &sip, &sp, &hs))
+	if (!(p + 22 <= n ? v4_endpoint_roomy(b, &p, &sip, &sp, &hs)
+			  : v4_endpoint(b, n, &p, &sip, &sp, &hs)))
 		return -1;
 	if (p + 2 > n || b[p] != '-' || b[p + 1] != '>')
 		return -1;
 	p += 2;
-	if (!v4_endpoint(b, n, &p, &dip, &dp, &hd) || hs != hd || (p < n && b[p] != ' '))
+	if (!(p + 22 <= n ? v4_endpoint_roomy(b, &p, &dip, &dp, &hd)
+			  : v4_endpoint(b, n, &p, &dip, &dp, &hd)) ||
+	    hs != hd || (p < n && b[p] != ' '))
 		return -1;
 	int flags = -1;
 	if (proto == 6) {
