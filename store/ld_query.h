@@ -144,7 +144,7 @@ int ld_group_acc_result(ld_group_acc *acc, uint32_t top, const ld_group_row **ro
 typedef struct ld_query_stream ld_query_stream;
 
 typedef struct ld_query_stream_stats {
-	uint64_t sources_total, sources_opened, max_open; /* max_open: sources open at once */
+	uint64_t sources_total, sources_opened, max_open; /* max_open: cursors open at once */
 	uint64_t blocks, rows_scanned, journal_rows, rows_out;
 	uint64_t unordered_sources; /* sources whose rows went back in time (reported as damage) */
 } ld_query_stream_stats;

@@ -67,6 +67,7 @@ ld_query_stream *ld_query_stream_open(const char *dir, const ld_query_expr *e, c
 		return NULL;
 	}
 	s->n_src = ld_scan_sources_count(s->src);
+	s->st.sources_total = s->n_src;
 	size_t n = s->n_src ? s->n_src : 1;
 	s->rank = malloc(n * sizeof(*s->rank));
 	s->cur = calloc(n, sizeof(*s->cur));
@@ -202,7 +203,6 @@ static void heap_up(ld_query_stream *s, size_t p)
 static int open_source(ld_query_stream *s, size_t i, ld_err *err)
 {
 	const ld_scan_source *src = ld_scan_sources_get(s->src, i);
-	s->st.sources_total++;
 	if (src->max_ns < s->from_ns || src->min_ns >= s->to_ns)
 		return 0;
 	qcur *c = &s->cur[i];
