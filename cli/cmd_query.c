@@ -211,6 +211,70 @@ static void put_json_str(FILE *f, const char *s, size_t n)
 	fputc_unlocked('"', f);
 }
 
+/* The same two encodings into a line buffer (room checked by the caller: at most 2n + 2 bytes
+ * for CSV, 6n + 2 for JSON); record lines are built whole and written with one call. */
+static char *buf_csv(char *o, const char *s, size_t n)
+{
+	bool quote = false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
+			quote = true;
+	if (!quote) {
+		memcpy(o, s, n);
+		return o + n;
+	}
+	*o++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"')
+			*o++ = '"';
+		*o++ = s[i];
+	}
+	*o++ = '"';
+	return o;
+}
+
+static char *buf_json_str(char *o, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	*o++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			*o++ = (char)c;
+		} else if (c == '"' || c == '\\') {
+			*o++ = '\\';
+			*o++ = (char)c;
+		} else if (c == '\n' || c == '\r' || c == '\t') {
+			*o++ = '\\';
+			*o++ = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+		} else if (c < 0x20 || c == 0x7f) {
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[c >> 4];
+			o[5] = hex[c & 15];
+			o += 6;
+		} else {
+			/* valid UTF-8 passes through, stray bytes become U+FFFD (as put_json_str) */
+			size_t need = c >= 0xf0 && c < 0xf5 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 && c < 0xe0 ? 1 : 0;
+			if (c >= 0xf5)
+				need = 0;
+			bool ok = need > 0;
+			for (size_t k = 1; ok && k <= need; k++)
+				if (i + k >= n || ((unsigned char)s[i + k] & 0xc0) != 0x80)
+					ok = false;
+			if (ok) {
+				memcpy(o, s + i, need + 1);
+				o += need + 1;
+				i += need;
+			} else {
+				memcpy(o, "\\ufffd", 6);
+				o += 6;
+			}
+		}
+	}
+	*o++ = '"';
+	return o;
+}
+
 static const char *proto_text(unsigned p, char *buf)
 {
 	const char *n = ld_proto_name(p);
@@ -351,12 +415,40 @@ static ld_str block_str(const ld_block *b, const uint32_t *ids, uint32_t i)
 	return s;
 }
 
-static void rec_to_text(const ld_block *b, uint32_t i, bool want_raw, rec_text *t)
+/* Formatted addresses, direct-mapped by address value: a few thousand desktops fill most rows,
+ * and formatting an address is the costliest part of a record. */
+#define ADDR_CACHE 4096
+typedef struct addr_slot {
+	ld_addr a;
+	bool used;
+	char txt[LD_ADDR_STRLEN];
+} addr_slot;
+
+static void addr_text(addr_slot *cache, const ld_addr *a, char *out)
+{
+	if (!cache) {
+		ld_addr_format(a, out);
+		return;
+	}
+	uint64_t x, y;
+	memcpy(&x, a->b, 8);
+	memcpy(&y, a->b + 8, 8);
+	uint64_t h = (x ^ (y * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
+	addr_slot *sl = &cache[h >> 52 & (ADDR_CACHE - 1)];
+	if (!sl->used || memcmp(sl->a.b, a->b, 16) != 0) {
+		sl->a = *a;
+		sl->used = true;
+		ld_addr_format(a, sl->txt);
+	}
+	memcpy(out, sl->txt, LD_ADDR_STRLEN);
+}
+
+static void rec_to_text(const ld_block *b, uint32_t i, bool want_raw, addr_slot *cache, rec_text *t)
 {
 	static const ld_addr zero;
 	ld_time_format_ms(b->ts[i], t->ts);
-	ld_addr_format(b->src[i] < b->n_addrs ? &b->addrs[b->src[i]] : &zero, t->src);
-	ld_addr_format(b->dst[i] < b->n_addrs ? &b->addrs[b->dst[i]] : &zero, t->dst);
+	addr_text(cache, b->src[i] < b->n_addrs ? &b->addrs[b->src[i]] : &zero, t->src);
+	addr_text(cache, b->dst[i] < b->n_addrs ? &b->addrs[b->dst[i]] : &zero, t->dst);
 	uint8_t present = b->present ? b->present[i] : 0;
 	uint16_t sport = b->sport[i], dport = b->dport[i];
 	uint8_t proto = b->proto[i], flags = b->tcp_flags[i];
@@ -370,10 +462,10 @@ static void rec_to_text(const ld_block *b, uint32_t i, bool want_raw, rec_text *
 		utoa(dport, t->dport);
 	}
 	const char *pn = ld_proto_name(proto);
-	if (pn)
-		snprintf(t->proto, sizeof t->proto, "%s", pn);
+	if (pn && strlen(pn) < sizeof t->proto)
+		memcpy(t->proto, pn, strlen(pn) + 1);
 	else
-		snprintf(t->proto, sizeof t->proto, "%u", proto);
+		utoa(proto, t->proto);
 	size_t fl = 0;
 	if ((present & LD_RF_TCPFLAGS) || flags)
 		fl = ld_tcp_flags_format(flags, t->flags);
@@ -420,9 +512,13 @@ typedef struct printer {
 	enum out_format fmt;
 	bool want_raw;
 	bool started; /* header (if any) printed */
+	bool failed;  /* out of memory for a line */
 	probe_row *probe;
 	size_t n_probe;
 	size_t w[N_REC_COLS];
+	addr_slot *cache; /* NULL: format every address */
+	char *line;
+	size_t line_cap;
 } printer;
 
 static void print_row(printer *p, const rec_text *t)
@@ -451,40 +547,70 @@ static void print_row(printer *p, const rec_text *t)
 		}
 		break;
 	case OUT_CSV:
-		for (size_t c = 0; c < N_REC_COLS; c++) {
-			put_csv(f, v[c], l[c]);
-			if (c + 1 < N_REC_COLS)
-				fputc_unlocked(',', f);
+	case OUT_JSON: {
+		/* worst case: every byte escaped as \u00XX, plus names and punctuation */
+		size_t need = 512 + 6 * (size_t)t->raw.len;
+		for (size_t c = 0; c < N_REC_COLS; c++)
+			need += 6 * l[c];
+		if (need > p->line_cap) {
+			char *nl = realloc(p->line, need);
+			if (!nl) {
+				p->failed = true;
+				return;
+			}
+			p->line = nl;
+			p->line_cap = need;
 		}
-		if (p->want_raw) {
-			fputc_unlocked(',', f);
-			put_csv(f, t->raw.ptr ? t->raw.ptr : "", t->raw.len);
+		char *o = p->line;
+		if (p->fmt == OUT_CSV) {
+			for (size_t c = 0; c < N_REC_COLS; c++) {
+				o = buf_csv(o, v[c], l[c]);
+				*o++ = ',';
+			}
+			o--;
+			if (p->want_raw) {
+				*o++ = ',';
+				o = buf_csv(o, t->raw.ptr ? t->raw.ptr : "", t->raw.len);
+			}
+			*o++ = '\n';
+		} else {
+			*o++ = '{';
+			for (size_t c = 0; c < N_REC_COLS; c++) {
+				size_t kl = strlen(rec_cols[c]);
+				if (c)
+					*o++ = ',';
+				*o++ = '"';
+				memcpy(o, rec_cols[c], kl);
+				o += kl;
+				*o++ = '"';
+				*o++ = ':';
+				bool num = c == 3 || c == 4 || c == 12;
+				if (num && l[c]) {
+					memcpy(o, v[c], l[c]);
+					o += l[c];
+				} else if (num) {
+					memcpy(o, "null", 4);
+					o += 4;
+				} else {
+					o = buf_json_str(o, v[c], l[c]);
+				}
+			}
+			if (p->want_raw) {
+				memcpy(o, ",\"raw\":", 7);
+				o += 7;
+				if (t->raw.len) {
+					o = buf_json_str(o, t->raw.ptr, t->raw.len);
+				} else {
+					memcpy(o, "null", 4);
+					o += 4;
+				}
+			}
+			*o++ = '}';
+			*o++ = '\n';
 		}
-		fputc_unlocked('\n', f);
+		fwrite_unlocked(p->line, 1, (size_t)(o - p->line), f);
 		break;
-	case OUT_JSON:
-		fputc_unlocked('{', f);
-		for (size_t c = 0; c < N_REC_COLS; c++) {
-			if (c)
-				fputc_unlocked(',', f);
-			fputc_unlocked('"', f);
-			fputs_unlocked(rec_cols[c], f);
-			fputs_unlocked("\":", f);
-			bool num = c == 3 || c == 4 || c == 12;
-			if (num)
-				fputs_unlocked(l[c] ? v[c] : "null", f);
-			else
-				put_json_str(f, v[c], l[c]);
-		}
-		if (p->want_raw) {
-			fputs_unlocked(",\"raw\":", f);
-			if (t->raw.len)
-				put_json_str(f, t->raw.ptr, t->raw.len);
-			else
-				fputs_unlocked("null", f);
-		}
-		fputs_unlocked("}\n", f);
-		break;
+	}
 	}
 }
 
@@ -535,7 +661,7 @@ static void print_record(printer *p, const ld_block *b, uint32_t i)
 {
 	if (table_probing(p)) {
 		probe_row *r = &p->probe[p->n_probe++];
-		rec_to_text(b, i, false, &r->t);
+		rec_to_text(b, i, false, p->cache, &r->t);
 		keep_str(&r->t.rule, r->str[0]);
 		keep_str(&r->t.reporter, r->str[1]);
 		keep_str(&r->t.vif, r->str[2]);
@@ -546,7 +672,7 @@ static void print_record(printer *p, const ld_block *b, uint32_t i)
 	if (!p->started)
 		print_start(p);
 	rec_text t;
-	rec_to_text(b, i, p->want_raw, &t);
+	rec_to_text(b, i, p->want_raw, p->cache, &t);
 	print_row(p, &t);
 }
 
@@ -557,14 +683,18 @@ static int print_records(qctx *q, const char *data, const ld_query_expr *expr, c
 {
 	ld_err err;
 	printer p = {.f = stdout, .fmt = fmt, .want_raw = q->want_raw};
+	p.cache = calloc(ADDR_CACHE, sizeof *p.cache); /* optional: without it, slower */
 	if (fmt == OUT_TABLE && !q->want_raw) {
 		p.probe = malloc(TABLE_PROBE * sizeof *p.probe);
-		if (!p.probe)
+		if (!p.probe) {
+			free(p.cache);
 			return cli_runtime_error("query", "out of memory");
+		}
 	}
 	ld_query_stream *s = ld_query_stream_open(data, expr, spec, q, &err);
 	if (!s) {
 		free(p.probe);
+		free(p.cache);
 		return cli_runtime_error("query", "%s", err.msg);
 	}
 	int rc = LD_EXIT_OK;
@@ -572,7 +702,7 @@ static int print_records(qctx *q, const char *data, const ld_query_expr *expr, c
 	const ld_block *b;
 	uint32_t row;
 	int r = 0;
-	while (left > 0 && (r = ld_query_stream_next(s, &b, &row, &err)) > 0) {
+	while (left > 0 && !p.failed && (r = ld_query_stream_next(s, &b, &row, &err)) > 0) {
 		print_record(&p, b, row);
 		left--;
 	}
@@ -580,12 +710,16 @@ static int print_records(qctx *q, const char *data, const ld_query_expr *expr, c
 	ld_query_stream_get_stats(s, &st);
 	if (r < 0)
 		rc = cli_runtime_error("query", "%s", err.msg);
+	else if (p.failed)
+		rc = cli_runtime_error("query", "out of memory formatting a record");
 	else if (q->damaged && st.rows_scanned == 0)
 		rc = cli_runtime_error("query", "no segment of %s could be read", data);
 	else if (!p.started)
 		print_start(&p);
 	ld_query_stream_close(s);
 	free(p.probe);
+	free(p.cache);
+	free(p.line);
 	return rc;
 }
 
