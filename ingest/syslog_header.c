@@ -279,13 +279,22 @@ static size_t parse_pri(const char *s, size_t len, int *pri)
 {
 	if (len < 3 || s[0] != '<')
 		return 0;
-	int v = 0;
-	size_t p = 1;
-	while (p < len && p < 4 && is_digit(s[p]))
-		v = v * 10 + (s[p++] - '0');
-	if (p == 1 || p >= len || s[p] != '>' || v > 191)
+	/* one to three digits, unrolled; len >= 3 keeps s[2] inside */
+	unsigned v = (unsigned)(s[1] - '0'), c;
+	size_t p = 2;
+	if (v > 9)
 		return 0;
-	*pri = v;
+	if ((c = (unsigned)(s[2] - '0')) <= 9) {
+		v = v * 10 + c;
+		p = 3;
+		if (p < len && (c = (unsigned)(s[3] - '0')) <= 9) {
+			v = v * 10 + c;
+			p = 4;
+		}
+	}
+	if (p >= len || s[p] != '>' || v > 191)
+		return 0;
+	*pri = (int)v;
 	return p + 1;
 }
 
@@ -300,6 +309,13 @@ static void parse_5424_rest(const char *line, size_t p, size_t len, ld_syslog_hd
 {
 	ld_str *fields[4] = {&h->host, &h->tag, NULL, &h->msgid};
 	for (int i = 0; i < 4; i++) {
+		if (i == 2 && p + 6 <= len && memcmp(line + p, "- - - ", 6) == 0) {
+			/* NIL PROCID, MSGID and SD, as NSX and most senders write them */
+			h->sd.ptr = line + p + 4;
+			h->sd.len = 1;
+			p += 6;
+			goto bom;
+		}
 		size_t n = tok_len(line + p, len - p);
 		if (n == 0) { /* missing field */
 			set_msg(h, line, p, len);
@@ -327,6 +343,7 @@ static void parse_5424_rest(const char *line, size_t p, size_t len, ld_syslog_hd
 	}
 	if (p < len && line[p] == ' ')
 		p++;
+bom:
 	if (p + 3 <= len && (unsigned char)line[p] == 0xEF && (unsigned char)line[p + 1] == 0xBB &&
 	    (unsigned char)line[p + 2] == 0xBF)
 		p += 3;
@@ -341,8 +358,8 @@ static void parse_after_ts(const char *line, size_t p, size_t len, bool host_fir
 	p = skip_sp(line, p, len);
 	size_t n1 = tok_len(line + p, len - p);
 	/* ESXi 8 file form: severity label "No(13)" / "Wa(180)" */
-	if (n1 >= 4 && line[p + n1 - 1] == ')' && memchr(line + p, '(', n1) && n1 <= 12 &&
-	    line[p] >= 'A' && line[p] <= 'Z') {
+	if (n1 >= 4 && n1 <= 12 && line[p + n1 - 1] == ')' && line[p] >= 'A' && line[p] <= 'Z' &&
+	    memchr(line + p, '(', n1)) {
 		p = skip_sp(line, p + n1, len);
 		n1 = tok_len(line + p, len - p);
 	}
