@@ -1,8 +1,10 @@
 /* cmd_query.c — `logdrop query`: forensic queries over a data directory or a copied archive.
  *
- * Three modes over one parallel scan: matching records (sorted by event time), a count, or a
- * group-by with count and count-distinct.  The scan runs on every CPU with per-thread state
- * (evaluator, selection buffer, accumulator or record buffer) merged after the scan. */
+ * Three modes: matching records (sorted by event time), a count, or a group-by with count and
+ * count-distinct.  Counts and groups come from one parallel scan with per-thread state
+ * (evaluator, selection buffer, accumulator) merged after the scan.  Records are streamed: the
+ * store's sources are merged in time order as they are read (ld_query_stream), so memory stays
+ * flat and output starts at once whatever the size of the result. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -28,7 +30,8 @@ static void usage(FILE *f)
 		"                     [--format table|csv|json] [--raw] [--limit N] [--threads N]\n"
 		"\n"
 		"Forensic query over the store in DIR, or over a copy of it (nothing is written).\n"
-		"Without --from/--to the whole store is searched.  Records print sorted by time.\n"
+		"Without --from/--to the whole store is searched.  Records print sorted by time\n"
+		"(ties: segment name, then stored order) as they are read, in constant memory.\n"
 		"\n"
 		"  --data DIR         data directory (or a copied archive)\n"
 		"  --from T, --to T   time window [from, to): RFC 3339 or relative (-2h, now)\n"
@@ -38,11 +41,12 @@ static void usage(FILE *f)
 		"  --distinct COL     with --group-by: also count distinct COL per group and rank by it\n"
 		"                     (e.g. --group-by src --distinct dst --top 20: sources by peers)\n"
 		"  --top N            with --group-by: only the N largest groups\n"
-		"  --format F         table (default), csv (with a header) or json (JSON Lines)\n"
+		"  --format F         table (default), csv (with a header) or json (JSON Lines);\n"
+		"                     table columns are sized to the first 1000 records\n"
 		"  --raw              include the original log line when the store kept it\n"
 		"                     (table: print the raw lines themselves)\n"
-		"  --limit N          print at most the first N records (by time)\n"
-		"  --threads N        scan threads (default: all CPUs)\n"
+		"  --limit N          print at most the first N records (by time); reading stops there\n"
+		"  --threads N        scan threads for --count and --group-by (default: all CPUs)\n"
 		"\n"
 		"EXPR: comparisons joined with and, or, not and parentheses, e.g.\n"
 		"  dport = 445 and proto = tcp\n"

@@ -325,6 +325,37 @@ static void test_time_order_across_segments(void **state)
 				     "2026-11-02T00:00:02.000Z,10.0.0.1,10.0.1.0,0,445,tcp,unknown,unknown,,,,,,unknown\n");
 }
 
+/* Table output streams too: columns are sized on the first 1000 records, so every row of a
+ * larger result still lines up when the values fit those widths. */
+static void test_table_stream(void **state)
+{
+	(void)state;
+	char a[1024];
+	snprintf(a, sizeof a, "--data %s --where 'src = 10.64.3.1' --from 2026-11-02T10:00:00Z", store);
+	q(a);
+	assert_int_equal(res.status, 0);
+	/* minutes 600..2999 with i % 10 == 1: 240 records */
+	assert_int_equal(res.lines, 1 + 240);
+	const char *hdr_src = strstr(res.out, "src");
+	const char *hdr_dst = strstr(res.out, "dst");
+	assert_non_null(hdr_src);
+	assert_non_null(hdr_dst);
+	size_t col_dst = (size_t)(hdr_dst - res.out);
+	const char *p = strchr(res.out, '\n') + 1;
+	for (int i = 0; i < 240 && *p; i++) {
+		/* every row: the timestamp, then the source at the header's column */
+		assert_int_equal(strncmp(p, "2026-11-0", 9), 0);
+		assert_int_equal(strncmp(p + (hdr_src - res.out), "10.64.3.1 ", 10), 0);
+		assert_true(p[col_dst - 1] == ' ' && p[col_dst] != ' ');
+		p = strchr(p, '\n') + 1;
+	}
+	/* all 3000 rows: one header line plus one line each */
+	snprintf(a, sizeof a, "--data %s", store);
+	q(a);
+	assert_int_equal(res.status, 0);
+	assert_int_equal(res.lines, 1 + N);
+}
+
 static void test_damaged_segment(void **state)
 {
 	(void)state;
@@ -380,6 +411,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_json_escaping),
 		cmocka_unit_test(test_time_order_across_segments),
+		cmocka_unit_test(test_table_stream),
 		cmocka_unit_test(test_damaged_segment),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
