@@ -360,9 +360,21 @@ static int nsx_fast(const ld_parse_state *st, const ld_syslog_hdr *h, ld_record 
 	if (p + 2 > n || b[p] != '-' || b[p + 1] != '>')
 		return -1;
 	p += 2;
-	if (!(p + 22 <= n ? v4_endpoint_roomy(b, &p, &dip, &dp, &hd)
-			  : v4_endpoint(b, n, &p, &dip, &dp, &hd)) ||
-	    hs != hd || (p < n && b[p] != ' '))
+	if (p + 22 <= n) {
+		if (!v4_endpoint_roomy(b, &p, &dip, &dp, &hd))
+			return -1;
+	} else {
+		/* the destination usually ends the line: its tail, padded with spaces (which stop
+		 * an endpoint just as the end of the line does), gives the unchecked reader room */
+		char pad[24];
+		size_t k = 0;
+		memset(pad, ' ', sizeof pad);
+		memcpy(pad, b + p, n - p);
+		if (!v4_endpoint_roomy(pad, &k, &dip, &dp, &hd))
+			return -1;
+		p += k;
+	}
+	if (hs != hd || (p < n && b[p] != ' '))
 		return -1;
 	int flags = -1;
 	if (proto == 6) {
