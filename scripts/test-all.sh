@@ -48,12 +48,20 @@ fuzz_one() {
 	bin=$(find build-ci-fuzz -type f -name "$name" -perm -u+x | head -1)
 	[ -n "$bin" ] || { echo "fuzz: $name: binary missing"; return 1; }
 	corpus=$(mktemp -d)
+	# seed corpora: the directories the release build replays through the same executable
 	local seeds
-	seeds=$(find . -path ./build-ci-fuzz -prune -o -type d -path "*/corpus/$name" -print | head -1)
-	[ -n "$seeds" ] && cp -r "$seeds"/. "$corpus"/ 2>/dev/null
+	while IFS= read -r seeds; do
+		[ -d "$seeds" ] && cp -r "$seeds"/. "$corpus"/ 2>/dev/null
+	done < <(meson introspect --tests build-ci-release 2>/dev/null | python3 -c '
+import json, os, sys
+for t in json.load(sys.stdin):
+    if os.path.basename(t["cmd"][0]) == sys.argv[1]:
+        for a in t["cmd"][1:]:
+            if os.path.isdir(a):
+                print(a)' "$name")
 	if "$bin" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -max_len=65536 \
 		-print_final_stats=1 "$corpus" >"build-ci-fuzz/$name.log" 2>&1; then
-		echo "fuzz: $name: ok ($(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "build-ci-fuzz/$name.log" | grep -o '[0-9]*$') runs in ${FUZZ_SECONDS}s)"
+		echo "fuzz: $name: ok ($(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "build-ci-fuzz/$name.log" | grep -o '[0-9]*$') runs in ${FUZZ_SECONDS}s, $(find "$corpus" -type f | wc -l) inputs in corpus)"
 		rm -rf "$corpus"
 		return 0
 	fi
