@@ -498,11 +498,9 @@ static void rec_fields(const rec_text *t, const char *v[N_REC_COLS], size_t l[N_
 					t->rule.ptr, t->reporter.ptr, t->vif.ptr, t->flags, t->len, t->format};
 	for (size_t i = 0; i < N_REC_COLS; i++) {
 		v[i] = vals[i] ? vals[i] : "";
-		l[i] = strlen(v[i]);
+		/* rule, reporter, vif point into the store's dictionaries: not NUL-terminated */
+		l[i] = i == 8 ? t->rule.len : i == 9 ? t->reporter.len : i == 10 ? t->vif.len : strlen(v[i]);
 	}
-	l[8] = t->rule.len;
-	l[9] = t->reporter.len;
-	l[10] = t->vif.len;
 }
 
 /* A table row kept until the column widths are known: strings cut to what the table shows. */

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ld_scan_cursor.h"
 #include "store_internal.h"
@@ -333,9 +335,36 @@ void ld_scan_cursor_close(ld_scan_cursor *c)
 	free(c);
 }
 
+/* Drops the mapped pages of the block read before bi: a cursor reads each block once, and
+ * without this the touched file pages of a long segment would add up in the process's RSS. */
+static void release_block(ld_scan_cursor *c, uint32_t bi)
+{
+	const ld_seg *s = &c->seg;
+	if (!s->map || bi >= s->hdr.blocks)
+		return;
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (unsigned k = 0; k < LD_SEG_NCOLS; k++) {
+		const ld_seg_col *col = &s->blocks[bi].cols[k];
+		if (!col->csize)
+			continue;
+		if (col->off < lo)
+			lo = col->off;
+		if (col->off + col->csize > hi)
+			hi = col->off + col->csize;
+	}
+	long pg = sysconf(_SC_PAGESIZE);
+	if (pg <= 0 || lo >= hi)
+		return;
+	uint64_t a = (lo + (uint64_t)pg - 1) / (uint64_t)pg * (uint64_t)pg, b = hi / (uint64_t)pg * (uint64_t)pg;
+	if (a < b && b <= s->size)
+		madvise((uint8_t *)s->map + a, b - a, MADV_DONTNEED);
+}
+
 static int next_segment_block(ld_scan_cursor *c, ld_block *out, ld_err *err)
 {
 	const ld_seg *s = &c->seg;
+	if (c->next_block > 0)
+		release_block(c, c->next_block - 1);
 	while (c->next_block < s->hdr.blocks) {
 		uint32_t b = c->next_block++;
 		if (!ld_seg_block_may_match(s, b, &c->bspec, c->host_ids, c->n_ids))
