@@ -10,6 +10,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "ld_time.h"
 #include "parse_registry.h"
@@ -162,6 +165,24 @@ static bool has_control(const char *s, size_t n)
 {
 	if (n < 16)
 		return has_control_bytes(s, n);
+#if defined(__SSE2__)
+	/* the running byte-wise minimum: below 0x20 somewhere iff some byte is */
+	__m128i lo = _mm_set1_epi8(0x7f);
+	size_t i = 0;
+	for (; i + 32 <= n; i += 32) {
+		lo = _mm_min_epu8(lo, _mm_loadu_si128((const __m128i *)(const void *)(s + i)));
+		lo = _mm_min_epu8(lo, _mm_loadu_si128((const __m128i *)(const void *)(s + i + 16)));
+	}
+	if (i + 16 <= n) {
+		lo = _mm_min_epu8(lo, _mm_loadu_si128((const __m128i *)(const void *)(s + i)));
+		i += 16;
+	}
+	if (i < n) /* last block overlaps the previous one instead of a byte loop */
+		lo = _mm_min_epu8(lo, _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)));
+	/* min(lo, 0x1f) == lo exactly in the bytes of lo that are <= 0x1f */
+	__m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(lo, _mm_set1_epi8(0x1f)), lo);
+	return _mm_movemask_epi8(ctl) != 0 && has_control_bytes(s, n);
+#else
 	const lp_v16 lim = {0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20,
 			    0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20};
 	lp_v16 acc = {0};
@@ -180,6 +201,7 @@ static bool has_control(const char *s, size_t n)
 	memcpy(&a, &acc, 8);
 	memcpy(&b, (const char *)&acc + 8, 8);
 	return (a | b) && has_control_bytes(s, n);
+#endif
 }
 
 static bool is_blank(const char *s, size_t n)
