@@ -9,6 +9,9 @@
  *
  * Time: ISO header stamps parsed through the hour cache equal ld_time_parse_rfc3339() of the same
  * text, across runs of one hour, hour/day/month/year changes, leap seconds and impossible dates.
+ *
+ * Bytes: the dispatcher's block-wise control-byte screen flags a line exactly when a byte below
+ * 0x20 other than TAB is in it, at any position and line length.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -280,11 +283,42 @@ static void test_hour_cache_matches_full_parse(void **state)
 	ld_parse_state_free(st);
 }
 
+/* The control-byte screen of the dispatcher (block-wise) flags exactly the lines with a byte below
+ * 0x20 other than TAB, wherever it sits and whatever the line length. */
+static void test_control_bytes_any_position(void **state)
+{
+	(void)state;
+	ld_parse_opts o;
+	memset(&o, 0, sizeof o);
+	o.now_ns = INT64_C(1777882390000) * 1000000;
+	ld_parse_state *st = ld_parse_state_new(&o);
+	assert_non_null(st);
+	static const unsigned char probes[] = {0x00, 0x01, 0x1b, 0x1f, '\t', 0x20, 0x7f, 0x80, 0xc3, 0xff};
+	char line[120];
+	for (size_t len = 1; len <= sizeof line; len++) {
+		for (size_t pos = 0; pos < len; pos++) {
+			for (size_t k = 0; k < sizeof probes; k++) {
+				memset(line, 'a', len);
+				line[pos] = (char)probes[k];
+				ld_record r;
+				uint8_t why;
+				int x = ld_parse_line(st, line, len, &r, &why);
+				bool ctl = probes[k] < 0x20 && probes[k] != '\t';
+				if (ctl != (x == LD_PARSE_REJECT && why == LD_REJ_BINARY))
+					fail_msg("byte 0x%02x at %zu of %zu: result %d reason %u", probes[k],
+						 pos, len, x, why);
+			}
+		}
+	}
+	ld_parse_state_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_body_matches_general_scanner),
 		cmocka_unit_test(test_hour_cache_matches_full_parse),
+		cmocka_unit_test(test_control_bytes_any_position),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
