@@ -424,7 +424,8 @@ static int duties(ld_writer *w, ld_err *err)
 	return 0;
 }
 
-int ld_writer_append(ld_writer *w, const ld_record *rec, ld_err *err)
+static inline __attribute__((always_inline)) int append_one(ld_writer *w, const ld_record *rec,
+								    ld_err *err)
 {
 	if (ld_unlikely(ld_rowset_add_raw(&w->rows, rec, w->o.keep_raw) != 0)) {
 		ld_err_set(err, "out of memory");
@@ -454,11 +455,19 @@ int ld_writer_append(ld_writer *w, const ld_record *rec, ld_err *err)
 	return 0;
 }
 
+int ld_writer_append(ld_writer *w, const ld_record *rec, ld_err *err)
+{
+	return append_one(w, rec, err);
+}
+
 int ld_writer_append_batch(ld_writer *w, const ld_record *recs, size_t n, ld_err *err)
 {
-	for (size_t i = 0; i < n; i++)
-		if (ld_writer_append(w, &recs[i], err) != 0)
+	for (size_t i = 0; i < n; i++) {
+		if (i + 1 < n) /* the next record's strings: parsers leave them spread over a block */
+			__builtin_prefetch(recs[i + 1].vif.ptr);
+		if (append_one(w, &recs[i], err) != 0)
 			return -1;
+	}
 	return 0;
 }
 

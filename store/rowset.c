@@ -5,6 +5,8 @@
 
 #include "store_internal.h"
 
+#define V4_CACHE_BITS 12u /* entries of the IPv4 intern cache: 1 << 12 */
+
 static inline uint64_t load8(const uint8_t *p)
 {
 	uint64_t v;
@@ -28,24 +30,47 @@ static inline uint64_t mix(uint64_t a, uint64_t b)
 	return h ^ (h >> 29);
 }
 
-/* Hash of a short byte string without a memcpy call per tail: overlapping fixed-size loads. */
+/* A string of at most 16 bytes as two zero-padded words, read with overlapping fixed-size loads
+ * (no memcpy call, no read past the end).  Short strings (rule ids, host names, vNIC ids) are
+ * hashed and compared through this key alone. */
+#define STR_SHORT 16u
+
+static inline void short_key(const uint8_t *p, uint32_t n, uint64_t k[2])
+{
+	if (n > 8) {
+		k[0] = load8(p);
+		k[1] = load8(p + n - 8) >> (8 * (16 - n));
+	} else if (n >= 4) {
+		k[0] = load4(p) | (load4(p + n - 4) >> (8 * (8 - n))) << 32;
+		k[1] = 0;
+	} else {
+		k[0] = n ? (uint64_t)p[0] | (uint64_t)p[n > 1] << 8 * (n > 1) |
+				   (uint64_t)p[n - 1] << 8 * (n - 1)
+			 : 0;
+		k[1] = 0;
+	}
+}
+
+static inline uint64_t hash_short(const uint64_t k[2], uint32_t n)
+{
+	return mix(k[0] ^ 0x243F6A8885A308D3ull ^ n, k[1]);
+}
+
 static uint64_t hash_bytes(const void *ptr, size_t n)
 {
 	const uint8_t *p = ptr;
-	uint64_t h = 0x243F6A8885A308D3ull ^ n;
-	if (n >= 8) {
-		while (n > 16) {
-			h = mix(h ^ load8(p), load8(p + 8));
-			p += 16;
-			n -= 16;
-		}
-		return mix(h ^ load8(p), load8(p + n - 8));
+	if (n <= STR_SHORT) {
+		uint64_t k[2];
+		short_key(p, (uint32_t)n, k);
+		return hash_short(k, (uint32_t)n);
 	}
-	if (n >= 4)
-		return mix(h ^ load4(p), load4(p + n - 4));
-	if (n)
-		return mix(h, (uint64_t)p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16);
-	return mix(h, 0);
+	uint64_t h = 0x243F6A8885A308D3ull ^ n;
+	while (n > 16) {
+		h = mix(h ^ load8(p), load8(p + 8));
+		p += 16;
+		n -= 16;
+	}
+	return mix(h ^ load8(p), load8(p + n - 8));
 }
 
 static inline uint64_t hash_addr(const ld_addr *a)
@@ -95,6 +120,8 @@ int ld_rowset_init(ld_rowset *rs, bool keep_raw)
 {
 	memset(rs, 0, sizeof(*rs));
 	rs->keep_raw = keep_raw;
+	/* without the cache the row set still works (the table answers every lookup) */
+	rs->v4_cache = calloc((size_t)1 << V4_CACHE_BITS, sizeof(uint64_t));
 	rs->ts_min = INT64_MAX;
 	rs->ts_max = INT64_MIN;
 	return 0;
@@ -121,6 +148,7 @@ void ld_rowset_free(ld_rowset *rs)
 	free(rs->raw_len);
 	free(rs->addrs);
 	free(rs->addr_ix.slots);
+	free(rs->v4_cache);
 	free(rs->str_off);
 	free(rs->str_len);
 	free(rs->str_ix.slots);
@@ -136,6 +164,8 @@ void ld_rowset_clear(ld_rowset *rs)
 	rs->n_strs = 0;
 	if (rs->addr_ix.slots)
 		memset(rs->addr_ix.slots, 0, rs->addr_ix.cap * sizeof(ld_addr_slot));
+	if (rs->v4_cache)
+		memset(rs->v4_cache, 0, ((size_t)1 << V4_CACHE_BITS) * sizeof(uint64_t));
 	if (rs->str_ix.slots)
 		memset(rs->str_ix.slots, 0, rs->str_ix.cap * sizeof(ld_str_slot));
 	rs->str_bytes.len = 0;
@@ -166,14 +196,16 @@ static int addr_ix_grow(ld_rowset *rs)
 	return 0;
 }
 
+/* Short strings keep their key words in the slot (a hit is one cache line, no memcmp). */
 static void str_slot_fill(ld_str_slot *s, uint64_t h, uint32_t id, const char *p, uint32_t len)
 {
 	s->hash = h;
 	s->id1 = id + 1;
 	s->len = len;
-	memset(s->inl, 0, sizeof(s->inl));
-	if (len <= sizeof(s->inl) && len)
-		memcpy(s->inl, p, len);
+	uint64_t k[2] = {0, 0};
+	if (len <= STR_SHORT)
+		short_key((const uint8_t *)p, len, k);
+	memcpy(s->inl, k, sizeof(k));
 }
 
 static int str_ix_grow(ld_rowset *rs)
@@ -226,29 +258,9 @@ int64_t ld_rowset_intern_addr(ld_rowset *rs, const ld_addr *a)
 	return rs->n_addrs - 1;
 }
 
-int64_t ld_rowset_intern_str(ld_rowset *rs, const char *p, uint32_t len)
+static int64_t str_insert(ld_rowset *rs, ld_str_slot *slot, uint64_t h, const char *p,
+			  uint32_t len)
 {
-	if (ld_unlikely((uint64_t)(rs->n_strs + 1) * 2 > rs->str_ix.cap) && str_ix_grow(rs) != 0)
-		return -1;
-	uint64_t h = hash_bytes(p, len);
-	uint32_t mask = rs->str_ix.cap - 1;
-	uint32_t i = (uint32_t)(h >> 32) & mask;
-	ld_str_slot *slots = rs->str_ix.slots;
-	for (;;) {
-		const ld_str_slot *s = &slots[i];
-		if (!s->id1)
-			break;
-		if (s->hash == h && s->len == len) {
-			if (len == 0)
-				return s->id1 - 1;
-			const void *have = len <= sizeof(s->inl)
-						   ? (const void *)s->inl
-						   : (const void *)(rs->str_bytes.p + rs->str_off[s->id1 - 1]);
-			if (memcmp(have, p, len) == 0)
-				return s->id1 - 1;
-		}
-		i = (i + 1) & mask;
-	}
 	if (rs->n_strs == rs->cap_strs) {
 		uint32_t cap = rs->cap_strs ? rs->cap_strs * 2 : 256;
 		uint64_t *no = realloc(rs->str_off, cap * sizeof(uint64_t));
@@ -266,9 +278,42 @@ int64_t ld_rowset_intern_str(ld_rowset *rs, const char *p, uint32_t len)
 	rs->str_len[id] = len;
 	if (ld_buf_append(&rs->str_bytes, p, len) != 0)
 		return -1;
-	str_slot_fill(&slots[i], h, id, p, len);
+	str_slot_fill(slot, h, id, p, len);
 	rs->n_strs++;
 	return id;
+}
+
+int64_t ld_rowset_intern_str(ld_rowset *rs, const char *p, uint32_t len)
+{
+	if (ld_unlikely((uint64_t)(rs->n_strs + 1) * 2 > rs->str_ix.cap) && str_ix_grow(rs) != 0)
+		return -1;
+	uint32_t mask = rs->str_ix.cap - 1;
+	ld_str_slot *slots = rs->str_ix.slots;
+	if (len <= STR_SHORT) {
+		uint64_t k[2];
+		short_key((const uint8_t *)p, len, k);
+		uint64_t h = hash_short(k, len);
+		uint32_t i = (uint32_t)(h >> 32) & mask;
+		for (;;) {
+			ld_str_slot *s = &slots[i];
+			if (!s->id1)
+				return str_insert(rs, s, h, p, len);
+			if (s->len == len && load8(s->inl) == k[0] && load8(s->inl + 8) == k[1])
+				return s->id1 - 1;
+			i = (i + 1) & mask;
+		}
+	}
+	uint64_t h = hash_bytes(p, len);
+	uint32_t i = (uint32_t)(h >> 32) & mask;
+	for (;;) {
+		ld_str_slot *s = &slots[i];
+		if (!s->id1)
+			return str_insert(rs, s, h, p, len);
+		if (s->hash == h && s->len == len &&
+		    memcmp(rs->str_bytes.p + rs->str_off[s->id1 - 1], p, len) == 0)
+			return s->id1 - 1;
+		i = (i + 1) & mask;
+	}
 }
 
 /* Drop logs come in runs (one rule for a whole stream, a scanning desktop's vNIC and host on
@@ -276,8 +321,8 @@ int64_t ld_rowset_intern_str(ld_rowset *rs, const char *p, uint32_t len)
 static inline int64_t intern_str_cached(ld_rowset *rs, ld_str v, uint32_t *last)
 {
 	uint32_t id = *last;
-	if (id < rs->n_strs && rs->str_len[id] == v.len &&
-	    (v.len == 0 || memcmp(rs->str_bytes.p + rs->str_off[id], v.ptr, v.len) == 0))
+	if (v.len > STR_SHORT && id < rs->n_strs && rs->str_len[id] == v.len &&
+	    memcmp(rs->str_bytes.p + rs->str_off[id], v.ptr, v.len) == 0)
 		return id;
 	int64_t got = ld_rowset_intern_str(rs, v.ptr, v.len);
 	if (got >= 0)
@@ -285,8 +330,22 @@ static inline int64_t intern_str_cached(ld_rowset *rs, ld_str v, uint32_t *last)
 	return got;
 }
 
+/* Drop logs repeat the same few thousand IPv4 addresses: a direct-mapped cache of 4096
+ * (address, id + 1) words (32 KiB, stays in L1/L2) answers most lookups before the table. */
 static inline int64_t intern_addr_cached(ld_rowset *rs, const ld_addr *a, uint32_t *last)
 {
+	static const uint8_t mapped[4] = {0, 0, 0xff, 0xff};
+	uint64_t *cache = rs->v4_cache;
+	if (ld_likely(cache != NULL) && load8(a->b) == 0 && load4(a->b + 8) == load4(mapped)) {
+		uint32_t v4 = (uint32_t)load4(a->b + 12);
+		uint64_t *e = &cache[(v4 * 0x9E3779B1u) >> (32 - V4_CACHE_BITS)];
+		if (ld_likely((uint32_t)(*e >> 32) == v4 && (uint32_t)*e != 0))
+			return (uint32_t)*e - 1;
+		int64_t got = ld_rowset_intern_addr(rs, a);
+		if (got >= 0)
+			*e = (uint64_t)v4 << 32 | (uint64_t)(got + 1);
+		return got;
+	}
 	uint32_t id = *last;
 	if (id < rs->n_addrs && load8(rs->addrs[id].b) == load8(a->b) &&
 	    load8(rs->addrs[id].b + 8) == load8(a->b + 8))

@@ -106,6 +106,7 @@ typedef struct ld_rowset {
 	ld_buf str_bytes, raw_bytes;
 	int64_t ts_min, ts_max;
 	uint32_t last_addr[2], last_str[3]; /* previous row's ids (src, dst; rule, reporter, vif) */
+	uint64_t *v4_cache; /* IPv4 address << 32 | id + 1, direct-mapped (rowset.c); may be NULL */
 } ld_rowset;
 
 int ld_rowset_init(ld_rowset *rs, bool keep_raw);
