@@ -41,8 +41,7 @@ static inline unsigned d2(const char *s)
 static size_t iso_ts(const char *s, size_t len, int64_t *out, bool *valid)
 {
 	*valid = true;
-	if (len < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-	    s[13] != ':' || s[16] != ':')
+	if (len < 19 || (s[10] != 'T' && s[10] != 't' && s[10] != ' '))
 		return 0;
 	/* all digit positions at once, without borrows between bytes: a digit is 0x30..0x39, i.e.
 	 * high nibble 3, and still high nibble 3 after adding 6 (no carry out of the low nibble) */
@@ -53,11 +52,18 @@ static size_t iso_ts(const char *s, size_t len, int64_t *out, bool *valid)
 	const uint64_t m1 = UINT64_C(0xF0F000F0F000F0F0); /* bytes 0, 1, 3, 4, 6, 7 */
 	const uint64_t k3 = UINT64_C(0x3030303030303030), k6 = UINT64_C(0x0606060606060606);
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	if ((w0 & m0) != (k3 & m0) || ((w0 + k6) & m0) != (k3 & m0) || (w1 & m1) != (k3 & m1) ||
-	    ((w1 + k6) & m1) != (k3 & m1) || !is_digit(s[8]) || !is_digit(s[9]))
+	/* the separators in the same compare: '-' at bytes 4 and 7 of w0, ':' at 2 and 5 of w1;
+	 * once that holds no byte can carry when 6 is added */
+	const uint64_t s0 = UINT64_C(0xFF0000FF00000000), e0 = UINT64_C(0x2D00002D00000000);
+	const uint64_t s1 = UINT64_C(0x0000FF0000FF0000), e1 = UINT64_C(0x00003A00003A0000);
+	if ((w0 & (m0 | s0)) != ((k3 & m0) | e0) || (w1 & (m1 | s1)) != ((k3 & m1) | e1) ||
+	    ((w0 + k6) & m0) != (k3 & m0) || ((w1 + k6) & m1) != (k3 & m1) || !is_digit(s[8]) ||
+	    !is_digit(s[9]))
 		return 0;
 #else
 	(void)w0, (void)w1, (void)m0, (void)m1, (void)k3, (void)k6;
+	if (s[4] != '-' || s[7] != '-' || s[13] != ':' || s[16] != ':')
+		return 0;
 	static const uint8_t dpos[] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18};
 	for (size_t i = 0; i < sizeof dpos; i++)
 		if (!is_digit(s[dpos[i]]))
