@@ -312,8 +312,7 @@ static int nsx_fast(const ld_parse_state *st, const ld_syslog_hdr *h, ld_record 
 	}
 	/* rule: up to the next space, bounded by the line */
 	size_t r0 = p;
-	while (p < n && b[p] != ' ')
-		p++;
+	p = lp_next_space(b, p, n);
 	if (p == r0 || p + 4 >= n)
 		return -1;
 	ld_str rule = {b + r0, (uint32_t)(p - r0)};
