@@ -10,7 +10,9 @@
  * logdrop times are in-process (open archive + parallel scan + result, best of 3, hot cache);
  * nfdump times are wall clock of the nfdump command (best of 2, 1 for distinct).
  *
- * usage: bench_query [--records N] [--threads N] [--dir DIR] [--no-nfdump] [--keep]
+ * usage: bench_query [--records N] [--threads N] [--dir DIR] [--no-nfdump] [--keep] [--reuse]
+ * --reuse (with --dir of an earlier --keep run and the same --records) queries the stores that
+ * are there instead of writing them again.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -640,7 +642,7 @@ int main(int argc, char **argv)
 	uint64_t n = 10000000;
 	int threads = 0;
 	const char *dir = NULL;
-	bool nfdump = true, keep = false;
+	bool nfdump = true, keep = false, reuse = false;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--records") && i + 1 < argc)
 			n = strtoull(argv[++i], NULL, 10);
@@ -652,8 +654,10 @@ int main(int argc, char **argv)
 			nfdump = false;
 		else if (!strcmp(argv[i], "--keep"))
 			keep = true;
+		else if (!strcmp(argv[i], "--reuse"))
+			reuse = keep = true;
 		else {
-			fprintf(stderr, "usage: bench_query [--records N] [--threads N] [--dir DIR] [--no-nfdump] [--keep]\n");
+			fprintf(stderr, "usage: bench_query [--records N] [--threads N] [--dir DIR] [--no-nfdump] [--keep] [--reuse]\n");
 			return 2;
 		}
 	}
@@ -668,6 +672,10 @@ int main(int argc, char **argv)
 	char tmp[] = "/tmp/bench_query.XXXXXX";
 	if (dir && strlen(dir) > 900) {
 		fprintf(stderr, "bench_query: --dir path too long\n");
+		return 2;
+	}
+	if (reuse && !dir) {
+		fprintf(stderr, "bench_query: --reuse needs --dir\n");
 		return 2;
 	}
 	if (!dir) {
@@ -688,12 +696,14 @@ int main(int argc, char **argv)
 	ld_err err;
 	ld_store_opts o;
 	ld_store_opts_default(&o);
+	double gen_s = 0, t0 = now_s(), write_s = 0;
+	if (reuse)
+		goto written;
 	ld_writer *w = ld_writer_open(store, &o, &err);
 	if (!w) {
 		fprintf(stderr, "bench_query: %s\n", err.msg);
 		return 1;
 	}
-	double gen_s = 0, t0 = now_s();
 	enum { BATCH = 4096 };
 	static ld_record recs[BATCH];
 	static brec br[BATCH];
@@ -714,7 +724,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_query: %s\n", err.msg);
 		return 1;
 	}
-	double write_s = now_s() - t0 - gen_s;
+	write_s = now_s() - t0 - gen_s;
+written:;
 	uint64_t store_bytes = dir_bytes(store);
 
 	/* a source to look for: the first generated desktop's address, and the top scanner */
@@ -726,7 +737,7 @@ int main(int argc, char **argv)
 	/* nfdump side */
 	double nf_send_s = 0;
 	uint64_t nf_bytes = 0, nf_flows = 0;
-	if (nfdump) {
+	if (nfdump && !reuse) {
 		int port = 20000 + (int)(getpid() % 20000);
 		pid_t pid = start_nfcapd(nfdir, port);
 		usleep(500000);
@@ -739,6 +750,8 @@ int main(int argc, char **argv)
 		kill(pid, SIGTERM);
 		int st;
 		waitpid(pid, &st, 0);
+	}
+	if (nfdump) {
 		nf_bytes = dir_bytes(nfdir);
 		snprintf(cmd, sizeof cmd, "nfdump -R %s -s proto -n 1 2>&1 | grep 'total flows'", nfdir);
 		run_cmd(cmd, out, sizeof out);
@@ -746,8 +759,9 @@ int main(int argc, char **argv)
 	}
 
 	printf("bench_query: %" PRIu64 " records, %d scan threads\n", n, threads);
-	printf("  logdrop write: %.2f s (%.2f M records/s, generation excluded), store %.2f B/record (%" PRIu64 " bytes)\n",
-	       write_s, (double)n / write_s / 1e6, (double)store_bytes / (double)n, store_bytes);
+	if (!reuse)
+		printf("  logdrop write: %.2f s (%.2f M records/s, generation excluded), store %.2f B/record (%" PRIu64 " bytes)\n",
+		       write_s, (double)n / write_s / 1e6, (double)store_bytes / (double)n, store_bytes);
 	if (nfdump)
 		printf("  nfcapd (lz4): %" PRIu64 " of %" PRIu64 " flows received%s, %.2f B/record (%" PRIu64 " bytes); ratio nfcapd/logdrop %.2fx\n",
 		       nf_flows, n, nf_flows == n ? "" : " (UDP loss: nfdump numbers cover fewer records)",
