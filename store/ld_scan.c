@@ -223,13 +223,41 @@ uint64_t ld_archive_rows(const ld_archive *a)
 
 /* --- scanning ----------------------------------------------------------------------------- */
 
+/* Work is handed out block by block, not segment by segment: a store of a few large segments
+ * would otherwise keep most threads idle.  The work items are the blocks of every source (live
+ * segments in order of first timestamp, then journals) numbered consecutively; threads take the
+ * next number from one atomic counter.  A segment is opened by the first thread that takes one
+ * of its blocks and closed by the thread that finishes its last one. */
+
+enum { SEG_UNOPENED, SEG_OPEN, SEG_GONE }; /* GONE: damaged or pruned by its address set */
+
+typedef struct seg_state {
+	pthread_mutex_t mu;
+	atomic_int state;
+	atomic_uint pending; /* blocks not finished yet; the thread that takes it to 0 closes */
+	const ld_mf_entry *e;
+	ld_seg s;
+	uint32_t host_ids[64];
+	uint32_t n_ids;
+} seg_state;
+
+typedef struct src_item {
+	size_t first;     /* number of its first block among all work items */
+	uint32_t blocks;
+	long live;        /* index into seg (sealed) or -1 - journal index */
+} src_item;
+
 typedef struct scan_shared {
 	ld_archive *a;
 	const ld_scan_spec *spec;
+	ld_scan_spec bspec; /* spec for block pruning (no hosts when there are too many) */
 	uint32_t columns;
 	ld_scan_fn fn;
 	void *ctx;
-	size_t n_items; /* live segments, then journals */
+	seg_state *seg;  /* one per live segment that survives time pruning */
+	src_item *src;
+	size_t n_src;
+	size_t n_items; /* blocks of every source */
 	atomic_size_t next;
 	atomic_int stop;
 	int stop_rc;
@@ -256,130 +284,154 @@ static void stop_with(scan_shared *sh, int rc)
 	pthread_mutex_unlock(&sh->mu);
 }
 
-static void scan_segment(scan_shared *sh, const ld_mf_entry *e, ld_decoder *d, int thread,
-			 ld_scan_stats *st)
+/* Opens g's segment once (whoever comes first); returns its state afterwards. */
+static int seg_acquire(scan_shared *sh, seg_state *g, ld_decoder *d, ld_scan_stats *st)
 {
-	const ld_scan_spec *spec = sh->spec;
-	st->segments_total++;
-	if (e->max_ns < spec->from_ns || e->min_ns >= spec->to_ns) {
-		st->segments_skipped++;
-		return;
+	int state = atomic_load_explicit(&g->state, memory_order_acquire);
+	if (state != SEG_UNOPENED)
+		return state;
+	pthread_mutex_lock(&g->mu);
+	state = atomic_load_explicit(&g->state, memory_order_relaxed);
+	if (state != SEG_UNOPENED) {
+		pthread_mutex_unlock(&g->mu);
+		return state;
 	}
+	const ld_scan_spec *spec = sh->spec;
+	const ld_mf_entry *e = g->e;
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s", sh->a->dir, e->path);
-	ld_seg s;
 	ld_err err;
-	if (ld_seg_open_file(&s, path, d, &err) != 0) {
+	state = SEG_GONE;
+	if (ld_seg_open_file(&g->s, path, d, &err) != 0) {
 		damage(sh, e->path, err.msg);
-		return;
-	}
-	if (s.size != e->size || s.hdr.rows != e->rows || s.hdr.ts_min != e->min_ns ||
-	    s.hdr.ts_max != e->max_ns) {
+	} else if (g->s.size != e->size || g->s.hdr.rows != e->rows || g->s.hdr.ts_min != e->min_ns ||
+		   g->s.hdr.ts_max != e->max_ns) {
 		damage(sh, e->path, "does not match its MANIFEST entry");
-		ld_seg_close(&s);
-		return;
-	}
-	uint32_t host_ids[64];
-	uint32_t n_ids = 0;
-	if (spec->n_hosts) {
-		for (uint32_t k = 0; k < spec->n_hosts && n_ids < 64; k++) {
-			int64_t id = ld_seg_find_addr(&s, &spec->hosts[k]);
-			if (id >= 0)
-				host_ids[n_ids++] = (uint32_t)id;
-		}
-		if (n_ids == 0) {
-			st->segments_skipped++;
-			ld_seg_close(&s);
-			return;
-		}
-		if (spec->n_hosts > 64)
-			n_ids = 0; /* too many to prune blocks with: deliver every block */
-	}
-	ld_scan_spec bspec = *spec;
-	if (spec->n_hosts > 64)
-		bspec.n_hosts = 0;
-	for (uint32_t b = 0; b < s.hdr.blocks && !atomic_load(&sh->stop); b++) {
-		st->blocks_total++;
-		if (!ld_seg_block_may_match(&s, b, &bspec, host_ids, n_ids)) {
-			st->blocks_skipped++;
-			continue;
-		}
-		ld_block blk;
-		uint32_t bad_cols = 0;
-		if (ld_seg_decode_block(d, &s, b, sh->columns, &blk, &bad_cols, &err) != 0) {
-			damage(sh, e->path, err.msg);
-			continue;
-		}
-		if (bad_cols) {
-			char why[160];
-			snprintf(why, sizeof(why),
-				 "block %u: checksum mismatch in columns 0x%04x (not used by this scan; "
-				 "its rows are still read)", b, bad_cols);
-			damage(sh, e->path, why);
-		}
-		blk.segment = e->path;
-		st->rows_scanned += blk.n;
-		int rc = sh->fn(sh->ctx, thread, &blk);
-		if (rc != 0) {
-			stop_with(sh, rc);
-			break;
+		ld_seg_close(&g->s);
+	} else {
+		state = SEG_OPEN;
+		if (spec->n_hosts) {
+			for (uint32_t k = 0; k < spec->n_hosts && g->n_ids < 64; k++) {
+				int64_t id = ld_seg_find_addr(&g->s, &spec->hosts[k]);
+				if (id >= 0)
+					g->host_ids[g->n_ids++] = (uint32_t)id;
+			}
+			if (g->n_ids == 0) {
+				st->segments_skipped++;
+				ld_seg_close(&g->s);
+				state = SEG_GONE;
+			} else if (spec->n_hosts > 64) {
+				g->n_ids = 0; /* too many to prune blocks with: deliver every block */
+			}
 		}
 	}
-	ld_seg_close(&s);
+	atomic_store_explicit(&g->state, state, memory_order_release);
+	pthread_mutex_unlock(&g->mu);
+	return state;
 }
 
-static void scan_journal(scan_shared *sh, const jpart *j, ld_decoder *d, int thread,
-			 ld_scan_stats *st)
+static void seg_release(seg_state *g)
+{
+	if (atomic_fetch_sub(&g->pending, 1) == 1 &&
+	    atomic_load_explicit(&g->state, memory_order_acquire) == SEG_OPEN)
+		ld_seg_close(&g->s);
+}
+
+static void scan_seg_block(scan_shared *sh, seg_state *g, uint32_t b, ld_decoder *d, int thread,
+			   ld_scan_stats *st)
+{
+	if (seg_acquire(sh, g, d, st) != SEG_OPEN || b >= g->s.hdr.blocks || atomic_load(&sh->stop))
+		return;
+	const char *name = g->e->path;
+	st->blocks_total++;
+	if (!ld_seg_block_may_match(&g->s, b, &sh->bspec, g->host_ids, g->n_ids)) {
+		st->blocks_skipped++;
+		return;
+	}
+	ld_block blk;
+	uint32_t bad_cols = 0;
+	ld_err err;
+	if (ld_seg_decode_block(d, &g->s, b, sh->columns, &blk, &bad_cols, &err) != 0) {
+		damage(sh, name, err.msg);
+		return;
+	}
+	if (bad_cols) {
+		char why[160];
+		snprintf(why, sizeof(why),
+			 "block %u: checksum mismatch in columns 0x%04x (not used by this scan; "
+			 "its rows are still read)", b, bad_cols);
+		damage(sh, name, why);
+	}
+	blk.segment = name;
+	st->rows_scanned += blk.n;
+	int rc = sh->fn(sh->ctx, thread, &blk);
+	if (rc != 0)
+		stop_with(sh, rc);
+}
+
+static void scan_journal_block(scan_shared *sh, const jpart *j, uint32_t bi, ld_decoder *d,
+			       int thread, ld_scan_stats *st)
 {
 	const ld_rowset *rs = &j->rs;
 	const ld_scan_spec *spec = sh->spec;
-	if (rs->ts_max < spec->from_ns || rs->ts_min >= spec->to_ns)
+	size_t off = (size_t)bi * LD_SEG_BLOCK_ROWS;
+	if (off >= rs->n)
 		return;
 	uint32_t c = sh->columns;
-	for (size_t off = 0; off < rs->n && !atomic_load(&sh->stop); off += LD_SEG_BLOCK_ROWS) {
-		uint32_t n = (uint32_t)(rs->n - off < LD_SEG_BLOCK_ROWS ? rs->n - off : LD_SEG_BLOCK_ROWS);
-		if (rs->ts[off + n - 1] < spec->from_ns || rs->ts[off] >= spec->to_ns)
-			continue;
-		ld_block b;
-		memset(&b, 0, sizeof(b));
-		b.n = n;
-		b.ts = c & LD_COL_TS ? rs->ts + off : NULL;
-		b.src = c & LD_COL_SRC ? rs->src + off : NULL;
-		b.dst = c & LD_COL_DST ? rs->dst + off : NULL;
-		b.sport = c & LD_COL_SPORT ? rs->sport + off : NULL;
-		b.dport = c & LD_COL_DPORT ? rs->dport + off : NULL;
-		b.proto = c & LD_COL_PROTO ? rs->proto + off : NULL;
-		b.action = c & LD_COL_ACTION ? rs->action + off : NULL;
-		b.dir = c & LD_COL_DIR ? rs->dir + off : NULL;
-		b.tcp_flags = c & LD_COL_FLAGS ? rs->flags + off : NULL;
-		b.format = c & LD_COL_FORMAT ? rs->format + off : NULL;
-		b.present = c & LD_COL_PRESENT ? rs->present + off : NULL;
-		b.len = c & LD_COL_LEN ? rs->len + off : NULL;
-		b.rule = c & LD_COL_RULE ? rs->rule + off : NULL;
-		b.reporter = c & LD_COL_REPORTER ? rs->reporter + off : NULL;
-		b.vif = c & LD_COL_VIF ? rs->vif + off : NULL;
-		if (c & LD_COL_RAW) {
-			for (uint32_t i = 0; i < n; i++) {
-				uint32_t l = rs->raw_len[off + i];
-				d->raw[i].len = l;
-				d->raw[i].ptr = l ? (const char *)rs->raw_bytes.p + rs->raw_off[off + i] : "";
-			}
-			b.raw = d->raw;
+	uint32_t n = (uint32_t)(rs->n - off < LD_SEG_BLOCK_ROWS ? rs->n - off : LD_SEG_BLOCK_ROWS);
+	if (rs->ts[off + n - 1] < spec->from_ns || rs->ts[off] >= spec->to_ns)
+		return;
+	ld_block b;
+	memset(&b, 0, sizeof(b));
+	b.n = n;
+	b.ts = c & LD_COL_TS ? rs->ts + off : NULL;
+	b.src = c & LD_COL_SRC ? rs->src + off : NULL;
+	b.dst = c & LD_COL_DST ? rs->dst + off : NULL;
+	b.sport = c & LD_COL_SPORT ? rs->sport + off : NULL;
+	b.dport = c & LD_COL_DPORT ? rs->dport + off : NULL;
+	b.proto = c & LD_COL_PROTO ? rs->proto + off : NULL;
+	b.action = c & LD_COL_ACTION ? rs->action + off : NULL;
+	b.dir = c & LD_COL_DIR ? rs->dir + off : NULL;
+	b.tcp_flags = c & LD_COL_FLAGS ? rs->flags + off : NULL;
+	b.format = c & LD_COL_FORMAT ? rs->format + off : NULL;
+	b.present = c & LD_COL_PRESENT ? rs->present + off : NULL;
+	b.len = c & LD_COL_LEN ? rs->len + off : NULL;
+	b.rule = c & LD_COL_RULE ? rs->rule + off : NULL;
+	b.reporter = c & LD_COL_REPORTER ? rs->reporter + off : NULL;
+	b.vif = c & LD_COL_VIF ? rs->vif + off : NULL;
+	if (c & LD_COL_RAW) {
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t l = rs->raw_len[off + i];
+			d->raw[i].len = l;
+			d->raw[i].ptr = l ? (const char *)rs->raw_bytes.p + rs->raw_off[off + i] : "";
 		}
-		b.addrs = rs->addrs;
-		b.n_addrs = rs->n_addrs;
-		b.strs = j->strs;
-		b.n_strs = rs->n_strs;
-		b.segment = j->name;
-		b.block_index = (uint32_t)(off / LD_SEG_BLOCK_ROWS);
-		st->rows_scanned += n;
-		st->journal_rows += n;
-		int rc = sh->fn(sh->ctx, thread, &b);
-		if (rc != 0) {
-			stop_with(sh, rc);
-			break;
-		}
+		b.raw = d->raw;
 	}
+	b.addrs = rs->addrs;
+	b.n_addrs = rs->n_addrs;
+	b.strs = j->strs;
+	b.n_strs = rs->n_strs;
+	b.segment = j->name;
+	b.block_index = bi;
+	st->rows_scanned += n;
+	st->journal_rows += n;
+	int rc = sh->fn(sh->ctx, thread, &b);
+	if (rc != 0)
+		stop_with(sh, rc);
+}
+
+/* The source holding work item i (sources are sorted by their first item). */
+static const src_item *item_source(const scan_shared *sh, size_t i)
+{
+	size_t lo = 0, hi = sh->n_src;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (sh->src[mid].first <= i)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &sh->src[lo];
 }
 
 typedef struct worker {
@@ -404,14 +456,18 @@ static void *work(void *arg)
 		size_t i = atomic_fetch_add(&sh->next, 1);
 		if (i >= sh->n_items)
 			break;
-		if (i < (size_t)sh->a->n_live)
-			scan_segment(sh, sh->a->live[i], &d, wk->thread, &st);
-		else
-			scan_journal(sh, &sh->a->j[i - (size_t)sh->a->n_live], &d, wk->thread, &st);
+		const src_item *it = item_source(sh, i);
+		uint32_t b = (uint32_t)(i - it->first);
+		if (it->live >= 0) {
+			seg_state *g = &sh->seg[it->live];
+			scan_seg_block(sh, g, b, &d, wk->thread, &st);
+			seg_release(g);
+		} else {
+			scan_journal_block(sh, &sh->a->j[-1 - it->live], b, &d, wk->thread, &st);
+		}
 	}
 	ld_decoder_free(&d);
 	pthread_mutex_lock(&sh->mu);
-	sh->stats.segments_total += st.segments_total;
 	sh->stats.segments_skipped += st.segments_skipped;
 	sh->stats.blocks_total += st.blocks_total;
 	sh->stats.blocks_skipped += st.blocks_skipped;
@@ -439,6 +495,15 @@ static uint32_t predicate_columns(const ld_scan_spec *s)
 	return c;
 }
 
+/* Blocks of a source with `rows` rows (a segment has exactly this many, the header checks it);
+ * bounded so that a bogus MANIFEST row count cannot make the item count explode. */
+static uint32_t blocks_for(uint64_t rows)
+{
+	uint64_t b = (rows + LD_SEG_BLOCK_ROWS - 1) / LD_SEG_BLOCK_ROWS;
+	uint64_t max = LD_SEG_MAX_ROWS / LD_SEG_BLOCK_ROWS;
+	return (uint32_t)(b == 0 ? 1 : b > max ? max : b);
+}
+
 int ld_scan(ld_archive *a, const ld_scan_spec *spec, ld_scan_fn fn, void *ctx,
 	    ld_scan_stats *stats, ld_err *err)
 {
@@ -446,10 +511,47 @@ int ld_scan(ld_archive *a, const ld_scan_spec *spec, ld_scan_fn fn, void *ctx,
 	memset(&sh, 0, sizeof(sh));
 	sh.a = a;
 	sh.spec = spec;
+	sh.bspec = *spec;
+	if (spec->n_hosts > 64)
+		sh.bspec.n_hosts = 0;
 	sh.columns = (spec->columns | predicate_columns(spec)) & LD_COL_ALL;
 	sh.fn = fn;
 	sh.ctx = ctx;
-	sh.n_items = (size_t)a->n_live + a->n_j;
+	size_t n_live = (size_t)a->n_live;
+	sh.seg = calloc(n_live ? n_live : 1, sizeof(*sh.seg));
+	sh.src = calloc(n_live + a->n_j + 1, sizeof(*sh.src));
+	if (!sh.seg || !sh.src) {
+		free(sh.seg);
+		free(sh.src);
+		ld_err_set(err, "out of memory");
+		return -1;
+	}
+	sh.stats.segments_total = n_live;
+	size_t n_seg = 0;
+	for (size_t i = 0; i < n_live; i++) {
+		const ld_mf_entry *e = a->live[i];
+		if (e->max_ns < spec->from_ns || e->min_ns >= spec->to_ns) {
+			sh.stats.segments_skipped++;
+			continue;
+		}
+		seg_state *g = &sh.seg[n_seg];
+		pthread_mutex_init(&g->mu, NULL);
+		atomic_init(&g->state, SEG_UNOPENED);
+		g->e = e;
+		uint32_t nb = blocks_for(e->rows);
+		atomic_init(&g->pending, nb);
+		sh.src[sh.n_src++] = (src_item){sh.n_items, nb, (long)n_seg};
+		sh.n_items += nb;
+		n_seg++;
+	}
+	for (size_t k = 0; k < a->n_j; k++) {
+		const ld_rowset *rs = &a->j[k].rs;
+		if (rs->ts_max < spec->from_ns || rs->ts_min >= spec->to_ns)
+			continue;
+		uint32_t nb = blocks_for(rs->n);
+		sh.src[sh.n_src++] = (src_item){sh.n_items, nb, -1 - (long)k};
+		sh.n_items += nb;
+	}
 	atomic_init(&sh.next, 0);
 	atomic_init(&sh.stop, 0);
 	pthread_mutex_init(&sh.mu, NULL);
@@ -476,6 +578,15 @@ int ld_scan(ld_archive *a, const ld_scan_spec *spec, ld_scan_fn fn, void *ctx,
 	work(&wk[0]);
 	for (int t = 1; t <= started; t++)
 		pthread_join(tid[t], NULL);
+	/* a scan stopped early leaves segments open */
+	for (size_t i = 0; i < n_seg; i++) {
+		seg_state *g = &sh.seg[i];
+		if (atomic_load(&g->pending) != 0 && atomic_load(&g->state) == SEG_OPEN)
+			ld_seg_close(&g->s);
+		pthread_mutex_destroy(&g->mu);
+	}
+	free(sh.seg);
+	free(sh.src);
 	pthread_mutex_destroy(&sh.mu);
 	if (stats)
 		*stats = sh.stats;

@@ -10,9 +10,12 @@
  *    conservative: a delivered block may still hold rows outside the predicate, so fn filters rows
  *    (ld_scan_row_matches() does it for the push-down part).
  *  - With spec.threads > 1, fn is called concurrently from several threads, each with its own
- *    `thread` index in [0, threads) and its own decode buffers; blocks of one segment are
- *    delivered in time order by one thread, segments in no particular order.  With threads == 1
- *    segments are visited in order of their first timestamp.
+ *    `thread` index in [0, threads) and its own decode buffers.  Work is handed out block by
+ *    block, so the blocks of one segment may be delivered by several threads at once, and
+ *    callbacks see blocks in no particular order (per thread, block numbers of one segment still
+ *    only grow).  A caller that needs time order sorts what it collects, or reads sources
+ *    through ld_scan_cursor.h.  With threads == 1 segments are visited in order of their first
+ *    timestamp and the blocks of each in time order (then the unsealed journals).
  *  - A damaged segment (bad checksum, truncated, undecodable) is reported through spec.on_damage
  *    (or counted in stats) and skipped; the scan carries on with the rest.  Every delivered
  *    block has the checksums of all its stored columns checked: a damaged column the scan needs
