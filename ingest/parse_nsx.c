@@ -225,12 +225,22 @@ static inline bool v4_endpoint_roomy(const char *s, size_t *i, uint32_t *ip, uin
 		uint32_t pv = (unsigned)u[0] - '0', c;
 		if (pv > 9)
 			return false;
-		int k = 1;
-		while (k < 6 && (c = (unsigned)u[k] - '0') <= 9) {
-			pv = pv * 10 + c;
-			k++;
+		int k = 1; /* digits taken; unrolled up to the sixth, which makes it invalid */
+		if ((c = (unsigned)u[1] - '0') <= 9) {
+			pv = pv * 10 + c, k = 2;
+			if ((c = (unsigned)u[2] - '0') <= 9) {
+				pv = pv * 10 + c, k = 3;
+				if ((c = (unsigned)u[3] - '0') <= 9) {
+					pv = pv * 10 + c, k = 4;
+					if ((c = (unsigned)u[4] - '0') <= 9) {
+						pv = pv * 10 + c, k = 5;
+						if ((unsigned)u[5] - '0' <= 9)
+							return false;
+					}
+				}
+			}
 		}
-		if (k > 5 || pv > 65535)
+		if (pv > 65535)
 			return false;
 		u += k;
 		*port = pv;
@@ -377,8 +387,12 @@ static int nsx_fast(const ld_parse_state *st, const ld_syslog_hdr *h, ld_record 
 		return -1;
 	int flags = -1;
 	if (proto == 6) {
-		tok t = next_tok(b, n, &p);
-		flags = nsx_flags(&t);
+		if (p + 2 <= n && b[p + 1] == 'S' && (p + 2 == n || b[p + 2] == ' ')) {
+			flags = LD_TCP_SYN; /* " S", what a scan's drops carry */
+		} else {
+			tok t = next_tok(b, n, &p);
+			flags = nsx_flags(&t);
+		}
 	}
 
 	ld_addr_from_v4(&out->src, sip);
