@@ -189,8 +189,8 @@ static inline bool v4_endpoint(const char *s, size_t n, size_t *i, uint32_t *ip,
 /* v4_endpoint() for a start with at least 22 bytes of line behind it: the longest endpoint
  * "255.255.255.255/65535" and the byte after it are all inside, so no read needs a bound check.
  * Same acceptance and result as v4_endpoint(). */
-static inline bool v4_endpoint_roomy(const char *s, size_t *i, uint32_t *ip, uint32_t *port,
-				     bool *has_port)
+static inline __attribute__((always_inline)) bool
+v4_endpoint_roomy(const char *s, size_t *i, uint32_t *ip, uint32_t *port, bool *has_port)
 {
 	const unsigned char *u = (const unsigned char *)s + *i;
 	const unsigned char *const u0 = u;
