@@ -514,11 +514,8 @@ static HOT void unwrap_repeated(ld_syslog_hdr *h)
 void ld_syslog_parse_header(const char *line, size_t len, const ld_parse_opts *opts,
 			    ld_syslog_hdr *h)
 {
-	memset(h, 0, sizeof *h);
-	h->pri = -1;
-	h->ts_ns = LD_TIME_NONE;
-	h->msg = line;
-	h->msg_len = len;
+	/* a compound literal: a few stores where memset plus the field writes were more */
+	*h = (ld_syslog_hdr){.pri = -1, .ts_ns = LD_TIME_NONE, .msg = line, .msg_len = len};
 	if (len == 0)
 		return;
 	parse_one(line, len, opts, h);
