@@ -318,12 +318,29 @@ int64_t ld_rowset_intern_str(ld_rowset *rs, const char *p, uint32_t len)
 
 /* Drop logs come in runs (one rule for a whole stream, a scanning desktop's vNIC and host on
  * consecutive lines): the previous value of each field is checked before the hash table. */
-static inline int64_t intern_str_cached(ld_rowset *rs, ld_str v, uint32_t *last)
+static inline __attribute__((always_inline)) int64_t
+intern_str_cached(ld_rowset *rs, ld_str v, uint32_t *last)
 {
 	uint32_t id = *last;
-	if (v.len > STR_SHORT && id < rs->n_strs && rs->str_len[id] == v.len &&
-	    memcmp(rs->str_bytes.p + rs->str_off[id], v.ptr, v.len) == 0)
+	if (v.len <= STR_SHORT && ld_likely(rs->str_ix.cap != 0)) {
+		/* the hit path inline (no call, no prologue); inserts go through the full function */
+		uint64_t k[2];
+		short_key((const uint8_t *)v.ptr, v.len, k);
+		uint32_t mask = rs->str_ix.cap - 1;
+		uint32_t i = (uint32_t)(hash_short(k, v.len) >> 32) & mask;
+		const ld_str_slot *slots = rs->str_ix.slots;
+		for (;;) {
+			const ld_str_slot *sl = &slots[i];
+			if (!sl->id1)
+				break;
+			if (sl->len == v.len && load8(sl->inl) == k[0] && load8(sl->inl + 8) == k[1])
+				return sl->id1 - 1;
+			i = (i + 1) & mask;
+		}
+	} else if (v.len > STR_SHORT && id < rs->n_strs && rs->str_len[id] == v.len &&
+		   memcmp(rs->str_bytes.p + rs->str_off[id], v.ptr, v.len) == 0) {
 		return id;
+	}
 	int64_t got = ld_rowset_intern_str(rs, v.ptr, v.len);
 	if (got >= 0)
 		*last = (uint32_t)got;
@@ -332,7 +349,8 @@ static inline int64_t intern_str_cached(ld_rowset *rs, ld_str v, uint32_t *last)
 
 /* Drop logs repeat the same few thousand IPv4 addresses: a direct-mapped cache of 4096
  * (address, id + 1) words (32 KiB, stays in L1/L2) answers most lookups before the table. */
-static inline int64_t intern_addr_cached(ld_rowset *rs, const ld_addr *a, uint32_t *last)
+static inline __attribute__((always_inline)) int64_t
+intern_addr_cached(ld_rowset *rs, const ld_addr *a, uint32_t *last)
 {
 	static const uint8_t mapped[4] = {0, 0, 0xff, 0xff};
 	uint64_t *cache = rs->v4_cache;
