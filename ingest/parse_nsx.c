@@ -7,6 +7,9 @@
  * (vif: 8 hex digits or decimal; action: all capital letters; len: digits; close reason: a word
  * before the address token, which is the only one holding "->").
  *
+ * Most lines take a one-pass reader of the dominant shape (nsx_fast); any other line, and any line
+ * that reader refuses, goes through the token scanner, which defines the result.
+ *
  * Verdicts: DROP and REJECT are drops; PASS, TERM (session end of a passed session) and the NAT /
  * redirect family are valid records of another verdict.
  *
@@ -282,7 +285,8 @@ static inline bool hex_digit(char c)
 }
 
 /* The dominant body shape in one pass, with nothing but single spaces between tokens:
- *   [vif8 ]INET match DROP|REJECT|PASS rule IN|OUT [len ]TCP|UDP a.b.c.d[/p]->a.b.c.d[/p][ flags...]
+ *   [vif8 ]INET match DROP|REJECT|PASS rule IN|OUT [len ]TCP|UDP a.b.c.d[/p]->a.b.c.d[/p]
+ *   [ flags...]
  * Fills `out` and returns the parse result only when the whole shape matched; -1 (and `out`
  * untouched) sends the line to the general scanner, which gives every line this path accepts the
  * same record. */
