@@ -459,6 +459,136 @@ static int dec_sport_skip(ld_decoder *d, const ld_buf *c, uint32_t n)
 	return 0;
 }
 
+/* --- row shapes (see seg_shape.c for the encoding) ---------------------------------------
+ *
+ * Decoding goes in two steps: the per-row ranks once, then one gather per asked member column
+ * from a compact per-column copy of the table.  Blocks with at most 128 shapes (nearly all)
+ * store every rank as one byte, so the rank step is a bounds check over the bytes and the
+ * gathers index the bytes directly. */
+
+#define SHAPE_SPORT_EQ 0x80000000u
+
+/* Rank bytes of a block whose ranks are all one-byte varints below ns, or NULL. */
+static const uint8_t *shape_ranks8(const uint8_t *p, const uint8_t *end, uint32_t n, uint64_t ns)
+{
+	if (ns > 128 || (size_t)(end - p) != n)
+		return NULL;
+	uint8_t mx = 0;
+	for (uint32_t k = 0; k < n; k++)
+		mx = p[k] > mx ? p[k] : mx;
+	return mx < ns ? p : NULL;
+}
+
+/* Ranks of any width into rank[]; -1 when they do not decode.  Ranks are below LD_SHAPE_MAX
+ * (4096), so a canonical rank is one or two varint bytes, and a longer one is an error.  Eight
+ * bytes are looked at together: when none has its high bit set they are eight whole ranks;
+ * otherwise the one-byte ranks before the first two-byte one are taken, then that one.  Half
+ * the instructions of a byte-by-byte walk on port-scan blocks (many two-byte ranks). */
+static int shape_ranks16(const uint8_t *p, const uint8_t *end, uint32_t n, uint64_t ns,
+			 uint16_t *rank)
+{
+	uint32_t k = 0, bad = 0;
+	while (k + 8 <= n && end - p >= 9) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		uint64_t m = w & 0x8080808080808080ull;
+		if (m == 0) {
+			for (unsigned j = 0; j < 8; j++)
+				rank[k + j] = p[j];
+			p += 8;
+			k += 8;
+			continue;
+		}
+		unsigned j = (unsigned)__builtin_ctzll(m) >> 3; /* one-byte ranks before it */
+		for (unsigned i = 0; i < j; i++)
+			rank[k + i] = p[i];
+		k += j;
+		p += j;
+		bad |= p[1] >> 7u;
+		rank[k++] = (uint16_t)((p[0] & 0x7fu) | (uint32_t)p[1] << 7);
+		p += 2;
+	}
+	for (; k < n; k++) {
+		uint64_t r;
+		if (!ld_get_varint(&p, end, &r) || r >= ns)
+			return -1;
+		rank[k] = (uint16_t)r;
+	}
+	if (p != end || bad)
+		return -1;
+	uint16_t mx = 0;
+	for (k = 0; k < n; k++)
+		mx = rank[k] > mx ? rank[k] : mx;
+	return mx < ns ? 0 : -1;
+}
+
+/* Fills the member columns in `fill` (enum ld_col bits; LD_COL_SPORT means the sport == dport
+ * flags) from a shape column. */
+static int shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_strs, bool *has_len,
+			uint32_t fill)
+{
+	const uint8_t *p = c->p, *end = c->p + c->len;
+	uint64_t ns;
+	if (c->len < 3 || p[0] != LD_ENC_SHAPE || p[1] > 1)
+		return -1;
+	*has_len = p[1];
+	p += 2;
+	if (!ld_get_varint(&p, end, &ns) || ns == 0 || ns > LD_SHAPE_MAX ||
+	    (uint64_t)(end - p) < ns * sizeof(ld_shape))
+		return -1;
+	ld_shape *tab = d->shape_tab;
+	memcpy(tab, p, ns * sizeof(ld_shape));
+	p += ns * sizeof(ld_shape);
+	for (uint64_t i = 0; i < ns; i++)
+		if ((tab[i].rule & ~SHAPE_SPORT_EQ) >= n_strs)
+			return -1;
+	const uint8_t *r8 = shape_ranks8(p, end, n, ns);
+	uint16_t *r16 = d->shape_rank;
+	if (!r8 && shape_ranks16(p, end, n, ns, r16) != 0)
+		return -1;
+	if (!*has_len)
+		fill &= ~(uint32_t)LD_COL_LEN;
+	/* per-column copies of the table: the gathers then read dense arrays */
+	union {
+		uint8_t u8[LD_SHAPE_MAX];
+		uint16_t u16[LD_SHAPE_MAX];
+		uint32_t u32[LD_SHAPE_MAX];
+	} t;
+#define GATHER(dst, T, field)                                                                    \
+	do {                                                                                     \
+		for (uint64_t i = 0; i < ns; i++)                                                \
+			t.T[i] = field;                                                          \
+		if (r8)                                                                          \
+			for (uint32_t k = 0; k < n; k++)                                         \
+				(dst)[k] = t.T[r8[k]];                                           \
+		else                                                                             \
+			for (uint32_t k = 0; k < n; k++)                                         \
+				(dst)[k] = t.T[r16[k]];                                          \
+	} while (0)
+	if (fill & LD_COL_PROTO)
+		GATHER(d->proto, u8, tab[i].proto);
+	if (fill & LD_COL_ACTION)
+		GATHER(d->action, u8, tab[i].action);
+	if (fill & LD_COL_DIR)
+		GATHER(d->dir, u8, tab[i].dir);
+	if (fill & LD_COL_FLAGS)
+		GATHER(d->flags, u8, tab[i].flags);
+	if (fill & LD_COL_FORMAT)
+		GATHER(d->format, u8, tab[i].format);
+	if (fill & LD_COL_PRESENT)
+		GATHER(d->present, u8, tab[i].present);
+	if (fill & (LD_COL_DPORT | LD_COL_SPORT))
+		GATHER(d->dport, u16, tab[i].dport);
+	if (fill & LD_COL_LEN)
+		GATHER(d->len, u32, tab[i].len);
+	if (fill & LD_COL_RULE)
+		GATHER(d->rule, u32, tab[i].rule & ~SHAPE_SPORT_EQ);
+	if (fill & LD_COL_SPORT)
+		GATHER(d->sport_eq, u8, (uint8_t)((tab[i].rule & SHAPE_SPORT_EQ) != 0));
+#undef GATHER
+	return 0;
+}
+
 /* Column bits -> the column slots to decode, dependencies included. */
 static uint32_t with_deps(const ld_seg_block *b, uint32_t cols)
 {
@@ -550,7 +680,9 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 		case 4: rc = dec_ports(buf, d->dport, n); break;
 		case 5:
 			if (col->enc == LD_ENC_SHAPE) {
-				rc = ld_shape_decode(d, buf, n, s->hdr.n_strs, &shape_len, need);
+				/* proto is in `need` for the slot; gather it only when asked */
+				uint32_t fill = columns & LD_COL_PROTO ? need : need & ~(uint32_t)LD_COL_PROTO;
+				rc = shape_decode(d, buf, n, s->hdr.n_strs, &shape_len, fill);
 				shaped = rc == 0;
 			} else {
 				rc = dec_raw8(buf, d->proto, n);
