@@ -9,7 +9,7 @@
 
 #include "store_internal.h"
 
-/* Copies n bytes with at most two overlapping fixed-size moves for the short strings that
+/* Copies n bytes with fixed-size moves (the last one overlapping) for the short strings that
  * dominate (rule ids, host names, vNIC ids): no library call, no read past the source. */
 static inline void copy_short(uint8_t *d, const char *src, uint32_t n)
 {
@@ -30,6 +30,16 @@ static inline void copy_short(uint8_t *d, const char *src, uint32_t n)
 		d[0] = p[0];
 		d[n / 2] = p[n / 2];
 		d[n - 1] = p[n - 1];
+	} else if (n > 16 && n <= 64) {
+		uint32_t i = 0;
+		for (; i + 8 < n; i += 8) {
+			uint64_t x;
+			memcpy(&x, p + i, 8);
+			memcpy(d + i, &x, 8);
+		}
+		uint64_t y;
+		memcpy(&y, p + n - 8, 8);
+		memcpy(d + n - 8, &y, 8);
 	} else if (n) {
 		memcpy(d, p, n);
 	}

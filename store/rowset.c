@@ -318,28 +318,56 @@ int64_t ld_rowset_intern_str(ld_rowset *rs, const char *p, uint32_t len)
 
 /* Drop logs come in runs (one rule for a whole stream, a scanning desktop's vNIC and host on
  * consecutive lines): the previous value of each field is checked before the hash table. */
+/* Equality of two strings longer than 8 bytes by words (the last one overlapping). */
+static inline bool eq_long(const uint8_t *a, const uint8_t *b, uint32_t n)
+{
+	uint32_t i = 0;
+	for (; i + 8 < n; i += 8)
+		if (load8(a + i) != load8(b + i))
+			return false;
+	return load8(a + n - 8) == load8(b + n - 8);
+}
+
 static inline __attribute__((always_inline)) int64_t
 intern_str_cached(ld_rowset *rs, ld_str v, uint32_t *last)
 {
-	uint32_t id = *last;
-	if (v.len <= STR_SHORT && ld_likely(rs->str_ix.cap != 0)) {
-		/* the hit path inline (no call, no prologue); inserts go through the full function */
-		uint64_t k[2];
-		short_key((const uint8_t *)v.ptr, v.len, k);
+	/* the hit path inline (no call, no prologue); inserts go through the full function */
+	if (ld_likely(rs->str_ix.cap != 0)) {
 		uint32_t mask = rs->str_ix.cap - 1;
-		uint32_t i = (uint32_t)(hash_short(k, v.len) >> 32) & mask;
 		const ld_str_slot *slots = rs->str_ix.slots;
-		for (;;) {
-			const ld_str_slot *sl = &slots[i];
-			if (!sl->id1)
-				break;
-			if (sl->len == v.len && load8(sl->inl) == k[0] && load8(sl->inl + 8) == k[1])
-				return sl->id1 - 1;
-			i = (i + 1) & mask;
+		if (v.len <= STR_SHORT) {
+			uint64_t k[2];
+			short_key((const uint8_t *)v.ptr, v.len, k);
+			uint32_t i = (uint32_t)(hash_short(k, v.len) >> 32) & mask;
+			for (;;) {
+				const ld_str_slot *sl = &slots[i];
+				if (!sl->id1)
+					break;
+				if (sl->len == v.len && load8(sl->inl) == k[0] &&
+				    load8(sl->inl + 8) == k[1])
+					return sl->id1 - 1;
+				i = (i + 1) & mask;
+			}
+		} else {
+			const uint8_t *p = (const uint8_t *)v.ptr;
+			uint32_t id = *last;
+			if (id < rs->n_strs && rs->str_len[id] == v.len &&
+			    eq_long(rs->str_bytes.p + rs->str_off[id], p, v.len))
+				return id;
+			uint64_t h = hash_bytes(p, v.len);
+			uint32_t i = (uint32_t)(h >> 32) & mask;
+			for (;;) {
+				const ld_str_slot *sl = &slots[i];
+				if (!sl->id1)
+					break;
+				if (sl->hash == h && sl->len == v.len &&
+				    eq_long(rs->str_bytes.p + rs->str_off[sl->id1 - 1], p, v.len)) {
+					*last = sl->id1 - 1;
+					return sl->id1 - 1;
+				}
+				i = (i + 1) & mask;
+			}
 		}
-	} else if (v.len > STR_SHORT && id < rs->n_strs && rs->str_len[id] == v.len &&
-		   memcmp(rs->str_bytes.p + rs->str_off[id], v.ptr, v.len) == 0) {
-		return id;
 	}
 	int64_t got = ld_rowset_intern_str(rs, v.ptr, v.len);
 	if (got >= 0)
