@@ -51,6 +51,54 @@ static int cmp_addr_id(const void *a, const void *b)
 	return memcmp(tl_rs->addrs[x].b, tl_rs->addrs[y].b, 16);
 }
 
+/* Segment address ids in address order.  Drop logs are mostly IPv4: then the order is that of
+ * the 32-bit big-endian value, sorted by radix on (value << 32 | row-set id) with byte passes
+ * that every key shares skipped; anything else goes through qsort on the 16 bytes. */
+static int sort_addr_ids(const ld_rowset *rs, uint32_t *ids, uint32_t n)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	uint64_t *k = n > 64 ? malloc((size_t)n * 2 * sizeof(uint64_t)) : NULL;
+	bool v4 = k != NULL;
+	for (uint32_t i = 0; v4 && i < n; i++) {
+		const uint8_t *b = rs->addrs[ids[i]].b;
+		if (memcmp(b, mapped, 12) != 0) {
+			v4 = false;
+			break;
+		}
+		uint32_t x = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
+		k[i] = (uint64_t)x << 32 | ids[i];
+	}
+	if (!v4) {
+		free(k);
+		tl_rs = rs;
+		qsort(ids, n, sizeof(uint32_t), cmp_addr_id);
+		return 0;
+	}
+	uint64_t *src = k, *dst = k + n;
+	for (unsigned shift = 32; shift < 64; shift += 8) {
+		uint32_t count[256] = {0};
+		for (uint32_t i = 0; i < n; i++)
+			count[(src[i] >> shift) & 0xff]++;
+		if (count[(src[0] >> shift) & 0xff] == n)
+			continue; /* one value in this byte: the order stays */
+		uint32_t sum = 0;
+		for (unsigned d = 0; d < 256; d++) {
+			uint32_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (uint32_t i = 0; i < n; i++)
+			dst[count[(src[i] >> shift) & 0xff]++] = src[i];
+		uint64_t *t = src;
+		src = dst;
+		dst = t;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		ids[i] = (uint32_t)src[i];
+	free(k);
+	return 0;
+}
+
 static int cmp_str_id(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -111,8 +159,8 @@ static int build_dicts(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *i
 				ids_s[ns++] = s[j];
 			}
 	}
+	sort_addr_ids(rs, ids_a, na);
 	tl_rs = rs;
-	qsort(ids_a, na, sizeof(uint32_t), cmp_addr_id);
 	qsort(ids_s, ns, sizeof(uint32_t), cmp_str_id);
 	for (uint32_t k = 0; k < na; k++)
 		e->addr_map[ids_a[k]] = k;
