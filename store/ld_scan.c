@@ -252,6 +252,7 @@ typedef struct scan_shared {
 	const ld_scan_spec *spec;
 	ld_scan_spec bspec; /* spec for block pruning (no hosts when there are too many) */
 	uint32_t columns;
+	uint32_t pre_columns; /* 0: no late materialization */
 	ld_scan_fn fn;
 	void *ctx;
 	seg_state *seg;  /* one per live segment that survives time pruning */
@@ -337,6 +338,38 @@ static void seg_release(seg_state *g)
 		ld_seg_close(&g->s);
 }
 
+static void report_bad_cols(scan_shared *sh, const char *name, uint32_t b, uint32_t bad_cols)
+{
+	char why[160];
+	snprintf(why, sizeof(why),
+		 "block %u: checksum mismatch in columns 0x%04x (not used by this scan; "
+		 "its rows are still read)", b, bad_cols);
+	damage(sh, name, why);
+}
+
+/* Adds the columns decoded in a second step to b. */
+static void merge_block(ld_block *b, const ld_block *r)
+{
+#define TAKE(f) if (r->f) b->f = r->f
+	TAKE(ts);
+	TAKE(src);
+	TAKE(dst);
+	TAKE(sport);
+	TAKE(dport);
+	TAKE(proto);
+	TAKE(action);
+	TAKE(dir);
+	TAKE(tcp_flags);
+	TAKE(format);
+	TAKE(present);
+	TAKE(len);
+	TAKE(rule);
+	TAKE(reporter);
+	TAKE(vif);
+	TAKE(raw);
+#undef TAKE
+}
+
 static void scan_seg_block(scan_shared *sh, seg_state *g, uint32_t b, ld_decoder *d, int thread,
 			   ld_scan_stats *st)
 {
@@ -351,17 +384,33 @@ static void scan_seg_block(scan_shared *sh, seg_state *g, uint32_t b, ld_decoder
 	ld_block blk;
 	uint32_t bad_cols = 0;
 	ld_err err;
-	if (ld_seg_decode_block(d, &g->s, b, sh->columns, &blk, &bad_cols, &err) != 0) {
+	uint32_t first = sh->pre_columns ? sh->pre_columns : sh->columns;
+	if (ld_seg_decode_block(d, &g->s, b, first, &blk, &bad_cols, &err) != 0) {
 		damage(sh, name, err.msg);
 		return;
 	}
-	if (bad_cols) {
-		char why[160];
-		snprintf(why, sizeof(why),
-			 "block %u: checksum mismatch in columns 0x%04x (not used by this scan; "
-			 "its rows are still read)", b, bad_cols);
-		damage(sh, name, why);
+	if (sh->pre_columns) {
+		blk.segment = name;
+		if (!sh->spec->prefilter(sh->ctx, thread, &blk)) {
+			if (bad_cols)
+				report_bad_cols(sh, name, b, bad_cols);
+			return;
+		}
+		/* the rest into the same decoder buffers; the columns they depend on decode again
+		 * to the same values */
+		ld_block rest;
+		bad_cols &= ~sh->columns; /* the second step checks the ones it needs */
+		if (ld_seg_decode_block(d, &g->s, b, sh->columns & ~sh->pre_columns, &rest, NULL,
+					&err) != 0) {
+			if (bad_cols)
+				report_bad_cols(sh, name, b, bad_cols);
+			damage(sh, name, err.msg);
+			return;
+		}
+		merge_block(&blk, &rest);
 	}
+	if (bad_cols)
+		report_bad_cols(sh, name, b, bad_cols);
 	blk.segment = name;
 	st->rows_scanned += blk.n;
 	int rc = sh->fn(sh->ctx, thread, &blk);
@@ -515,6 +564,12 @@ int ld_scan(ld_archive *a, const ld_scan_spec *spec, ld_scan_fn fn, void *ctx,
 	if (spec->n_hosts > 64)
 		sh.bspec.n_hosts = 0;
 	sh.columns = (spec->columns | predicate_columns(spec)) & LD_COL_ALL;
+	if (spec->prefilter) {
+		sh.columns |= spec->prefilter_columns & LD_COL_ALL;
+		sh.pre_columns = (spec->prefilter_columns | predicate_columns(spec)) & sh.columns;
+		if (sh.pre_columns == sh.columns)
+			sh.pre_columns = 0; /* nothing left to save */
+	}
 	sh.fn = fn;
 	sh.ctx = ctx;
 	size_t n_live = (size_t)a->n_live;

@@ -85,6 +85,13 @@ typedef struct ld_scan_spec {
 	int threads;            /* 0 = number of online CPUs */
 	/* Called once per damaged segment or block; may be NULL.  Serialized by the scanner. */
 	void (*on_damage)(void *ctx, const char *segment, const char *why);
+	/* Late materialization, optional (NULL: off).  A sealed block is first decoded with only
+	 * prefilter_columns (plus the push-down columns); prefilter(ctx, thread, b) returns false
+	 * when no row of b can match, and then the block's other columns are never decoded and fn
+	 * is not called for it.  Otherwise the remaining columns are decoded and fn gets the whole
+	 * block as usual.  A hint only: fn still filters rows, and journal blocks skip it. */
+	bool (*prefilter)(void *ctx, int thread, const ld_block *b);
+	uint32_t prefilter_columns;
 } ld_scan_spec;
 
 void ld_scan_spec_init(ld_scan_spec *s);
