@@ -2,6 +2,7 @@
  * length, offset and id read from the file is checked before use: a damaged or hostile segment
  * yields an error naming what is wrong, never a crash. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,96 @@
 
 bool ld_seg_ignore_crc;
 
+/* --- CRC32C of whole columns: three interleaved streams --------------------------------------
+ *
+ * A scan checks the checksum of every stored column of every block it delivers, so CRC32C is a
+ * large share of a query that decodes one column.  The crc32 instruction has a latency of three
+ * cycles and a throughput of one, so three independent streams over three stripes of a column
+ * run about three times as fast as one; the stripes' registers are then joined with a
+ * table-driven "append STRIPE zero bytes" operator (the register update is linear).  The result
+ * equals ld_crc32c(). */
+
+#if defined(__x86_64__)
+#define STRIPE 1024u
+
+static uint32_t shift_tab[4][256]; /* register after STRIPE zero bytes, by byte of the input */
+static bool crc3_ok_cpu;
+static pthread_once_t crc3_once = PTHREAD_ONCE_INIT;
+
+__attribute__((target("sse4.2"))) static uint32_t crc_raw(uint32_t c, const uint8_t *p, size_t n)
+{
+	uint64_t r = c;
+	for (; n >= 8; n -= 8, p += 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		r = __builtin_ia32_crc32di(r, v);
+	}
+	uint32_t r32 = (uint32_t)r;
+	while (n--)
+		r32 = __builtin_ia32_crc32qi(r32, *p++);
+	return r32;
+}
+
+__attribute__((target("sse4.2"))) static void crc3_init(void)
+{
+	__builtin_cpu_init();
+	if (!__builtin_cpu_supports("sse4.2"))
+		return;
+	static const uint8_t zeros[STRIPE];
+	uint32_t basis[32];
+	for (unsigned b = 0; b < 32; b++)
+		basis[b] = crc_raw(1u << b, zeros, STRIPE);
+	for (unsigned j = 0; j < 4; j++)
+		for (unsigned v = 0; v < 256; v++) {
+			uint32_t r = 0;
+			for (unsigned b = 0; b < 8; b++)
+				if (v & (1u << b))
+					r ^= basis[8 * j + b];
+			shift_tab[j][v] = r;
+		}
+	crc3_ok_cpu = true;
+}
+
+static uint32_t shift_stripe(uint32_t r)
+{
+	return shift_tab[0][r & 0xff] ^ shift_tab[1][(r >> 8) & 0xff] ^ shift_tab[2][(r >> 16) & 0xff] ^
+	       shift_tab[3][r >> 24];
+}
+
+__attribute__((target("sse4.2"))) static uint32_t crc32c_3way(const uint8_t *p, size_t n)
+{
+	uint32_t r = ~0u;
+	for (; n >= 3 * STRIPE; n -= 3 * STRIPE, p += 3 * STRIPE) {
+		uint64_t a = r, b = 0, c = 0;
+		for (size_t i = 0; i < STRIPE; i += 8) {
+			uint64_t x, y, z;
+			memcpy(&x, p + i, 8);
+			memcpy(&y, p + STRIPE + i, 8);
+			memcpy(&z, p + 2 * STRIPE + i, 8);
+			a = __builtin_ia32_crc32di(a, x);
+			b = __builtin_ia32_crc32di(b, y);
+			c = __builtin_ia32_crc32di(c, z);
+		}
+		r = shift_stripe(shift_stripe((uint32_t)a) ^ (uint32_t)b) ^ (uint32_t)c;
+	}
+	return ~crc_raw(r, p, n);
+}
+
+static uint32_t column_crc(const void *p, size_t n)
+{
+	pthread_once(&crc3_once, crc3_init);
+	return crc3_ok_cpu ? crc32c_3way(p, n) : ld_crc32c(0, p, n);
+}
+#else
+static uint32_t column_crc(const void *p, size_t n)
+{
+	return ld_crc32c(0, p, n);
+}
+#endif
+
 static bool crc_ok(uint32_t want, const void *p, size_t n)
 {
-	return ld_seg_ignore_crc || ld_crc32c(0, p, n) == want;
+	return ld_seg_ignore_crc || column_crc(p, n) == want;
 }
 
 int ld_decoder_init(ld_decoder *d)
