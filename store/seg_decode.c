@@ -435,25 +435,39 @@ static int dec_ts(const ld_buf *c, int64_t *out, uint32_t n)
 	return p == end ? 0 : -1;
 }
 
-static int dec_ids(const ld_buf *c, uint32_t *out, uint32_t n, uint32_t limit)
+/* One pass per width (planes high first), then the bound check as a maximum: the compiler
+ * vectorizes each loop. */
+static int dec_ids(const ld_buf *c, uint32_t *restrict out, uint32_t n, uint32_t limit)
 {
 	if (c->len < 2 || c->p[0] != LD_ENC_PLANES)
 		return -1;
 	unsigned w = c->p[1];
 	if (w < 1 || w > 4 || c->len != 2 + (size_t)w * n)
 		return -1;
-	const uint8_t *p = c->p + 2;
-	memset(out, 0, n * sizeof(uint32_t));
-	for (unsigned b = w; b-- > 0;) {
-		unsigned shift = 8 * b;
+	const uint8_t *restrict p = c->p + 2;
+	const uint8_t *p1 = p + n, *p2 = p + 2 * (size_t)n, *p3 = p + 3 * (size_t)n;
+	switch (w) {
+	case 1:
 		for (uint32_t k = 0; k < n; k++)
-			out[k] |= (uint32_t)p[k] << shift;
-		p += n;
+			out[k] = p[k];
+		break;
+	case 2:
+		for (uint32_t k = 0; k < n; k++)
+			out[k] = (uint32_t)p[k] << 8 | p1[k];
+		break;
+	case 3:
+		for (uint32_t k = 0; k < n; k++)
+			out[k] = (uint32_t)p[k] << 16 | (uint32_t)p1[k] << 8 | p2[k];
+		break;
+	default:
+		for (uint32_t k = 0; k < n; k++)
+			out[k] = (uint32_t)p[k] << 24 | (uint32_t)p1[k] << 16 | (uint32_t)p2[k] << 8 | p3[k];
+		break;
 	}
+	uint32_t mx = 0;
 	for (uint32_t k = 0; k < n; k++)
-		if (out[k] >= limit)
-			return -1;
-	return 0;
+		mx = out[k] > mx ? out[k] : mx;
+	return n == 0 || mx < limit ? 0 : -1;
 }
 
 static int dec_ports(const ld_buf *c, uint16_t *out, uint32_t n)
