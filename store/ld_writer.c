@@ -5,7 +5,13 @@
  * transaction names it.  Sealing writes the segments first, then the transaction (adds + commit
  * in one write, fdatasync), then deletes the journal.  A crash before the commit leaves segment
  * files nobody committed (deleted on the next open) and a journal that is sealed again; a crash
- * after it leaves a journal the MANIFEST already covers (deleted, not replayed). */
+ * after it leaves a journal the MANIFEST already covers (deleted, not replayed).
+ *
+ * Seals triggered by size or age run on a sealer thread: the writer makes the journal durable,
+ * hands the full row set and that journal over, and goes on in a fresh journal with the spare
+ * row set.  The rule above is untouched: the sealed journal is dropped only after its commit;
+ * recovery seals the older journals first (names grow with time).  An explicit seal, sync-less
+ * close and recovery wait for the sealer and seal in the caller's thread. */
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
@@ -50,6 +56,16 @@ struct ld_writer {
 	ld_seg_encoder enc;
 	uint32_t *idx, *idx_tmp;
 	size_t idx_cap;
+	uint64_t last_jnum; /* journal names only grow, even when the clock steps back */
+	/* background sealing; seal_mu also guards w->m against journal_create's look-up */
+	pthread_t seal_thread;
+	pthread_mutex_t seal_mu;
+	pthread_cond_t seal_cv;
+	bool seal_started, seal_busy, seal_stop, seal_failed;
+	ld_rowset job;      /* rows being sealed (or kept after a failed seal); else the spare */
+	char job_jname[40]; /* their journal */
+	int job_jfd;
+	ld_err seal_err;
 };
 
 void ld_store_opts_default(ld_store_opts *o)
@@ -79,9 +95,15 @@ static int journal_create(ld_writer *w, ld_err *err)
 {
 	char path[4096];
 	for (int attempt = 0; attempt < 1000; attempt++) {
-		snprintf(w->jname, sizeof(w->jname), "%016llx.jnl",
-			 (unsigned long long)ld_now_ns() + (unsigned long long)attempt);
-		if (ld_manifest_journal_sealed(&w->m, w->jname))
+		uint64_t num = (uint64_t)ld_now_ns() + (uint64_t)attempt;
+		if (num <= w->last_jnum)
+			num = w->last_jnum + 1;
+		w->last_jnum = num;
+		snprintf(w->jname, sizeof(w->jname), "%016llx.jnl", (unsigned long long)num);
+		pthread_mutex_lock(&w->seal_mu);
+		bool sealed = ld_manifest_journal_sealed(&w->m, w->jname);
+		pthread_mutex_unlock(&w->seal_mu);
+		if (sealed)
 			continue;
 		snprintf(path, sizeof(path), "%s/journal/%s", w->dir, w->jname);
 		w->jfd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
@@ -152,6 +174,8 @@ static int flush_frame(ld_writer *w, ld_err *err)
 	return 0;
 }
 
+static int journal_sync(ld_writer *w, ld_err *err);
+
 static void *sync_main(void *arg)
 {
 	ld_writer *w = arg;
@@ -205,7 +229,7 @@ static int sync_in_background(ld_writer *w, ld_err *err)
 		return -1;
 	w->last_sync_ms = mono_ms();
 	if (!w->sync_started || w->jfd < 0)
-		return ld_writer_sync(w, err);
+		return journal_sync(w, err);
 	pthread_mutex_lock(&w->sync_mu);
 	int e = w->sync_errno;
 	w->sync_errno = 0;
@@ -225,7 +249,8 @@ static int sync_in_background(ld_writer *w, ld_err *err)
 	return 0;
 }
 
-int ld_writer_sync(ld_writer *w, ld_err *err)
+/* write + fdatasync the open journal */
+static int journal_sync(ld_writer *w, ld_err *err)
 {
 	if (flush_frame(w, err) != 0 || sync_quiesce(w, err) != 0)
 		return -1;
@@ -328,9 +353,9 @@ static int count_days(const ld_rowset *rs, const uint32_t *idx, size_t n, uint32
 }
 
 /* Time-ordered permutation of the pending rows. */
-static int order_rows(ld_writer *w, ld_err *err)
+static int order_rows(ld_writer *w, const ld_rowset *rs, ld_err *err)
 {
-	size_t n = w->rows.n;
+	size_t n = rs->n;
 	if (n > w->idx_cap) {
 		free(w->idx);
 		free(w->idx_tmp);
@@ -346,41 +371,39 @@ static int order_rows(ld_writer *w, ld_err *err)
 	bool sorted = true;
 	for (size_t i = 0; i < n; i++) {
 		w->idx[i] = (uint32_t)i;
-		if (i && w->rows.ts[i] < w->rows.ts[i - 1])
+		if (i && rs->ts[i] < rs->ts[i - 1])
 			sorted = false;
 	}
 	if (!sorted)
-		merge_sort(w->idx, w->idx_tmp, n, w->rows.ts);
+		merge_sort(w->idx, w->idx_tmp, n, rs->ts);
 	return 0;
 }
 
-static int drop_journal(ld_writer *w, ld_err *err)
+static int drop_journal(ld_writer *w, char *jname, int *jfd, ld_err *err)
 {
 	char path[4096], jdir[4096];
-	snprintf(path, sizeof(path), "%s/journal/%s", w->dir, w->jname);
+	snprintf(path, sizeof(path), "%s/journal/%s", w->dir, jname);
 	snprintf(jdir, sizeof(jdir), "%s/journal", w->dir);
-	if (w->jfd >= 0)
-		close(w->jfd);
-	w->jfd = -1;
+	if (*jfd >= 0)
+		close(*jfd);
+	*jfd = -1;
 	if (unlink(path) != 0 && errno != ENOENT) {
 		ld_err_errno(err, "unlink %s", path);
 		return -1;
 	}
-	w->jname[0] = '\0';
+	jname[0] = '\0';
 	return ld_fsync_dir(jdir, err);
 }
 
-int ld_writer_seal(ld_writer *w, ld_err *err)
+/* Seals the rows of rs, journaled (durably) in jname: segments, MANIFEST transaction, then the
+ * journal goes and rs is cleared.  Runs on the sealer thread or, with it idle, the writer's. */
+static int seal_rows(ld_writer *w, ld_rowset *rs, char *jname, int *jfd, ld_err *err)
 {
-	if (ld_writer_sync(w, err) != 0)
+	if (order_rows(w, rs, err) != 0)
 		return -1;
-	if (w->rows.n == 0)
-		return 0;
-	if (order_rows(w, err) != 0)
-		return -1;
-	size_t n = w->rows.n;
+	size_t n = rs->n;
 	uint32_t max_rows = w->o.segment_rows ? w->o.segment_rows : 4u << 20;
-	int segs = count_days(&w->rows, w->idx, n, max_rows);
+	int segs = count_days(rs, w->idx, n, max_rows);
 	ld_mf_entry *ents = calloc((size_t)segs + 1, sizeof(ld_mf_entry));
 	if (!ents) {
 		ld_err_set(err, "out of memory");
@@ -388,8 +411,8 @@ int ld_writer_seal(ld_writer *w, ld_err *err)
 	}
 	uint64_t tx = ld_manifest_next_tx(&w->m);
 	size_t ne = 0;
-	if (ld_store_write_segments(w->dir, &w->enc, &w->m, &w->rows, w->idx, n, max_rows, tx,
-				    w->jname, ents, &ne, (size_t)segs, err) != 0) {
+	if (ld_store_write_segments(w->dir, &w->enc, &w->m, rs, w->idx, n, max_rows, tx, jname,
+				    ents, &ne, (size_t)segs, err) != 0) {
 		free(ents);
 		return -1;
 	}
@@ -398,15 +421,105 @@ int ld_writer_seal(ld_writer *w, ld_err *err)
 	c->op = LD_MF_COMMIT;
 	c->tx = tx;
 	snprintf(c->path, sizeof(c->path), "-");
-	snprintf(c->source, sizeof(c->source), "%s", w->jname);
+	snprintf(c->source, sizeof(c->source), "%s", jname);
+	pthread_mutex_lock(&w->seal_mu);
 	int rc = ld_manifest_append(w->mf_fd, &w->m, ents, ne, err);
+	pthread_mutex_unlock(&w->seal_mu);
 	free(ents);
 	if (rc != 0)
 		return -1;
-	if (drop_journal(w, err) != 0)
+	if (drop_journal(w, jname, jfd, err) != 0)
 		return -1;
-	ld_rowset_clear(&w->rows);
+	ld_rowset_clear(rs);
+	return 0;
+}
+
+static void *seal_main(void *arg)
+{
+	ld_writer *w = arg;
+	pthread_mutex_lock(&w->seal_mu);
+	for (;;) {
+		while (!w->seal_busy && !w->seal_stop)
+			pthread_cond_wait(&w->seal_cv, &w->seal_mu);
+		if (!w->seal_busy)
+			break;
+		pthread_mutex_unlock(&w->seal_mu);
+		ld_err e = {{0}};
+		int rc = seal_rows(w, &w->job, w->job_jname, &w->job_jfd, &e);
+		pthread_mutex_lock(&w->seal_mu);
+		if (rc != 0) { /* the rows and their journal stay: retried by the next seal */
+			w->seal_failed = true;
+			w->seal_err = e;
+		}
+		w->seal_busy = false;
+		pthread_cond_broadcast(&w->seal_cv);
+	}
+	pthread_mutex_unlock(&w->seal_mu);
+	return NULL;
+}
+
+/* Waits for the sealer; reports its failure once, else retries rows a failed seal left. */
+static int seal_wait(ld_writer *w, ld_err *err)
+{
+	if (w->seal_started) {
+		pthread_mutex_lock(&w->seal_mu);
+		while (w->seal_busy)
+			pthread_cond_wait(&w->seal_cv, &w->seal_mu);
+		bool failed = w->seal_failed;
+		w->seal_failed = false;
+		if (failed && err)
+			*err = w->seal_err;
+		pthread_mutex_unlock(&w->seal_mu);
+		if (failed)
+			return -1;
+	}
+	if (w->job.n && seal_rows(w, &w->job, w->job_jname, &w->job_jfd, err) != 0)
+		return -1;
+	return 0;
+}
+
+int ld_writer_seal(ld_writer *w, ld_err *err)
+{
+	if (journal_sync(w, err) != 0 || seal_wait(w, err) != 0)
+		return -1;
+	if (w->rows.n == 0)
+		return 0;
+	if (seal_rows(w, &w->rows, w->jname, &w->jfd, err) != 0)
+		return -1;
 	w->first_row_ms = 0;
+	return 0;
+}
+
+/* Also waits for a background seal, so that after it the store holds still for readers (the
+ * segments of every earlier size or age seal are committed). */
+int ld_writer_sync(ld_writer *w, ld_err *err)
+{
+	if (journal_sync(w, err) != 0)
+		return -1;
+	return seal_wait(w, err);
+}
+
+/* Size or age trigger: journal durable, then rows and journal go to the sealer. */
+static int seal_async(ld_writer *w, ld_err *err)
+{
+	if (!w->seal_started || ld_rowset_reserve(&w->job, w->rows.cap) != 0)
+		return ld_writer_seal(w, err);
+	if (journal_sync(w, err) != 0 || seal_wait(w, err) != 0)
+		return -1;
+	if (w->rows.n == 0)
+		return 0;
+	ld_rowset t = w->job; /* cleared by its last seal */
+	w->job = w->rows;
+	w->rows = t;
+	memcpy(w->job_jname, w->jname, sizeof(w->jname));
+	w->job_jfd = w->jfd;
+	w->jfd = -1;
+	w->jname[0] = '\0';
+	w->first_row_ms = 0;
+	pthread_mutex_lock(&w->seal_mu);
+	w->seal_busy = true;
+	pthread_cond_signal(&w->seal_cv);
+	pthread_mutex_unlock(&w->seal_mu);
 	return 0;
 }
 
@@ -420,7 +533,7 @@ static int duties(ld_writer *w, ld_err *err)
 		return -1;
 	if (w->rows.n && w->o.seal_interval_s &&
 	    now - w->first_row_ms >= (int64_t)w->o.seal_interval_s * 1000)
-		return ld_writer_seal(w, err);
+		return seal_async(w, err);
 	return 0;
 }
 
@@ -441,13 +554,13 @@ static inline __attribute__((always_inline)) int append_one(ld_writer *w, const 
 	if (ld_unlikely(w->rows.n == 1))
 		w->first_row_ms = mono_ms();
 	if (w->o.fsync_interval_ms == 0)
-		return ld_writer_sync(w, err) != 0 ? -1
-		       : w->rows.n >= w->o.segment_rows ? ld_writer_seal(w, err)
+		return journal_sync(w, err) != 0 ? -1
+		       : w->rows.n >= w->o.segment_rows ? seal_async(w, err)
 							  : 0;
 	if (ld_unlikely(w->frame.len >= FRAME_FLUSH_BYTES) && flush_frame(w, err) != 0)
 		return -1;
 	if (ld_unlikely(w->rows.n >= w->o.segment_rows))
-		return ld_writer_seal(w, err);
+		return seal_async(w, err);
 	if (ld_unlikely(++w->since_clock >= 64)) {
 		w->since_clock = 0;
 		return duties(w, err);
@@ -525,8 +638,11 @@ static int recover_journals(ld_writer *w, ld_err *err)
 		if (snprintf(path, sizeof(path), "%s/%s", jdir, names[i]) >= (int)sizeof(path))
 			continue;
 		snprintf(w->jname, sizeof(w->jname), "%s", names[i]);
+		uint64_t num = strtoull(names[i], NULL, 16);
+		if (num > w->last_jnum)
+			w->last_jnum = num;
 		if (ld_manifest_journal_sealed(&w->m, names[i])) {
-			rc = drop_journal(w, err);
+			rc = drop_journal(w, w->jname, &w->jfd, err);
 			continue;
 		}
 		uint64_t valid = 0;
@@ -537,7 +653,7 @@ static int recover_journals(ld_writer *w, ld_err *err)
 		}
 		w->recovered += w->rows.n - before;
 		if (w->rows.n == before) {
-			rc = drop_journal(w, err);
+			rc = drop_journal(w, w->jname, &w->jfd, err);
 			continue;
 		}
 		if (truncate(path, (off_t)valid) != 0) {
@@ -567,7 +683,10 @@ ld_writer *ld_writer_open(const char *dir, const ld_store_opts *opts, ld_err *er
 		ld_err_set(err, "out of memory");
 		return NULL;
 	}
-	w->lock_fd = w->mf_fd = w->jfd = -1;
+	w->lock_fd = w->mf_fd = w->jfd = w->job_jfd = -1;
+	pthread_mutex_init(&w->seal_mu, NULL);
+	pthread_cond_init(&w->seal_cv, NULL);
+	ld_rowset_init(&w->job, true);
 	if (opts)
 		w->o = *opts;
 	else
@@ -617,6 +736,7 @@ ld_writer *ld_writer_open(const char *dir, const ld_store_opts *opts, ld_err *er
 	pthread_mutex_init(&w->sync_mu, NULL);
 	pthread_cond_init(&w->sync_cv, NULL);
 	w->sync_started = pthread_create(&w->sync_thread, NULL, sync_main, w) == 0;
+	w->seal_started = pthread_create(&w->seal_thread, NULL, seal_main, w) == 0;
 	w->opened = true;
 	return w;
 fail:
@@ -634,6 +754,20 @@ int ld_writer_close(ld_writer *w, ld_err *err)
 		err = &scratch;
 	if (w->opened && ld_writer_seal(w, err) != 0)
 		rc = -1;
+	if (w->seal_started) { /* idle after the seal above (or its failure) */
+		pthread_mutex_lock(&w->seal_mu);
+		while (w->seal_busy)
+			pthread_cond_wait(&w->seal_cv, &w->seal_mu);
+		w->seal_stop = true;
+		pthread_cond_broadcast(&w->seal_cv);
+		pthread_mutex_unlock(&w->seal_mu);
+		pthread_join(w->seal_thread, NULL);
+	}
+	pthread_mutex_destroy(&w->seal_mu);
+	pthread_cond_destroy(&w->seal_cv);
+	if (w->job_jfd >= 0)
+		close(w->job_jfd);
+	ld_rowset_free(&w->job);
 	if (w->sync_started) {
 		pthread_mutex_lock(&w->sync_mu);
 		w->sync_stop = true;
