@@ -85,6 +85,14 @@ typedef struct qctx {
 	uint64_t damaged;
 } qctx;
 
+/* Late materialization for group-by: a block whose --where columns match no row is not decoded
+ * any further.  A failure (UINT32_MAX) lets the block through so on_block reports it. */
+static bool where_prefilter(void *ctx, int thread, const ld_block *b)
+{
+	qctx *q = ctx;
+	return ld_query_eval_count(q->ts[thread].ev, b) != 0;
+}
+
 static int on_block(void *ctx, int thread, const ld_block *b)
 {
 	qctx *q = ctx;
@@ -888,8 +896,13 @@ int cmd_query(int argc, char **argv)
 	uint32_t cols = ld_query_columns(expr);
 	if (from != INT64_MIN || to != INT64_MAX)
 		cols |= LD_COL_TS;
-	if (q.mode == MODE_GROUP)
+	if (q.mode == MODE_GROUP) {
+		if (expr) {
+			spec.prefilter = where_prefilter;
+			spec.prefilter_columns = ld_query_columns(expr) | (cols & LD_COL_TS);
+		}
 		cols |= ld_group_columns(&gspec);
+	}
 	if (q.mode == MODE_RECORDS)
 		cols |= (LD_COL_ALL & ~LD_COL_RAW) | (raw ? LD_COL_RAW : 0);
 	spec.columns = cols;
