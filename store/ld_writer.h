@@ -46,7 +46,8 @@ ld_writer *ld_writer_open(const char *dir, const ld_store_opts *opts, ld_err *er
 /* 0 on success, -1 on an I/O failure (err set; the writer stays usable for close). */
 int ld_writer_append(ld_writer *w, const ld_record *rec, ld_err *err);
 int ld_writer_append_batch(ld_writer *w, const ld_record *recs, size_t n, ld_err *err);
-/* Make everything appended so far durable (write + fdatasync the journal). */
+/* Make everything appended so far durable (write + fdatasync the journal).  Also waits for a
+ * background seal in progress, so readers see a settled store after it returns. */
 int ld_writer_sync(ld_writer *w, ld_err *err);
 /* Run time-based duties (interval fsync, age-based seal); call from an idle loop. */
 int ld_writer_tick(ld_writer *w, ld_err *err);
