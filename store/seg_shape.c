@@ -6,7 +6,8 @@
  * for each column, a block keeps a table of its distinct tuples ("shapes"), most frequent first,
  * and one varint per row.  Rows whose source port equals the destination port (137->137,
  * 5353->5353) say so in the shape, and the sport column skips them.  A block with too many
- * distinct shapes falls back to per-column encodings. */
+ * distinct shapes falls back to per-column encodings.  Decoding lives with the other column
+ * decoders in seg_decode.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,60 +123,5 @@ int ld_shape_encode(ld_shape_enc *s, uint32_t n, bool with_len, ld_buf *out)
 	for (uint32_t k = 0; k < n; k++)
 		p = ld_put_varint(p, s->rank[s->row[k]]);
 	out->len = (size_t)(p - out->p);
-	return 0;
-}
-
-int ld_shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_strs, bool *has_len,
-		    uint32_t need)
-{
-	const uint8_t *p = c->p, *end = c->p + c->len;
-	uint64_t ns;
-	if (c->len < 3 || p[0] != LD_ENC_SHAPE || p[1] > 1)
-		return -1;
-	*has_len = p[1];
-	p += 2;
-	if (!ld_get_varint(&p, end, &ns) || ns == 0 || ns > SHAPE_MAX ||
-	    (uint64_t)(end - p) < ns * sizeof(ld_shape))
-		return -1;
-	ld_shape *tab = d->shape_tab;
-	memcpy(tab, p, ns * sizeof(ld_shape));
-	p += ns * sizeof(ld_shape);
-	for (uint64_t i = 0; i < ns; i++)
-		if ((tab[i].rule & ~SPORT_EQ) >= n_strs)
-			return -1;
-	/* ranks first (one byte for the 128 most frequent shapes), then only the asked columns */
-	uint16_t *rank = d->shape_rank;
-	for (uint32_t k = 0; k < n; k++) {
-		if (ld_likely(p < end && *p < 0x80)) {
-			rank[k] = *p++;
-		} else {
-			uint64_t r;
-			if (!ld_get_varint(&p, end, &r))
-				return -1;
-			rank[k] = (uint16_t)(r < ns ? r : SHAPE_MAX);
-		}
-		if (ld_unlikely(rank[k] >= ns))
-			return -1;
-	}
-	if (p != end)
-		return -1;
-#define FILL(bit, dst, expr)                                                                     \
-	if (need & (bit))                                                                        \
-		for (uint32_t k = 0; k < n; k++) {                                               \
-			const ld_shape *s_ = &tab[rank[k]];                                      \
-			dst[k] = expr;                                                           \
-		}
-	FILL(LD_COL_PROTO, d->proto, s_->proto)
-	FILL(LD_COL_ACTION, d->action, s_->action)
-	FILL(LD_COL_DIR, d->dir, s_->dir)
-	FILL(LD_COL_FLAGS, d->flags, s_->flags)
-	FILL(LD_COL_FORMAT, d->format, s_->format)
-	FILL(LD_COL_PRESENT, d->present, s_->present)
-	FILL(LD_COL_DPORT | LD_COL_SPORT, d->dport, s_->dport)
-	if (*has_len)
-		FILL(LD_COL_LEN, d->len, s_->len)
-	FILL(LD_COL_RULE, d->rule, s_->rule & ~SPORT_EQ)
-	FILL(LD_COL_SPORT, d->sport_eq, (s_->rule & SPORT_EQ) != 0)
-#undef FILL
 	return 0;
 }

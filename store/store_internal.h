@@ -213,11 +213,6 @@ typedef struct ld_decoder {
 
 int ld_decoder_init(ld_decoder *d);
 void ld_decoder_free(ld_decoder *d);
-/* Fills the columns in `need` (enum ld_col bits) among proto, action, dir, flags, format,
- * present, dport, rule, len (when the shapes carry it) and sport_eq (for LD_COL_SPORT) from a
- * shape column; -1 when it does not decode. */
-int ld_shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_strs, bool *has_len,
-		    uint32_t need);
 /* Validates header, footer, block index and dictionaries of a segment image. */
 int ld_seg_open_mem(ld_seg *s, const uint8_t *p, size_t n, ld_decoder *d, ld_err *err);
 int ld_seg_open_file(ld_seg *s, const char *path, ld_decoder *d, ld_err *err);
