@@ -661,7 +661,9 @@ bool ld_scan_row_matches(const ld_scan_spec *spec, const ld_block *b, uint32_t i
 		return false;
 	if (spec->proto >= 0 && b->proto && b->proto[i] != (uint32_t)spec->proto)
 		return false;
-	if (spec->action_mask && b->action && !(spec->action_mask & (1u << b->action[i])))
+	/* a stored action byte is not trusted to be a small enum value (damaged or foreign data) */
+	if (spec->action_mask && b->action &&
+	    (b->action[i] >= 32 || !(spec->action_mask & (1u << b->action[i]))))
 		return false;
 	if (spec->n_hosts) {
 		const ld_addr *s = spec->host_side != 2 && b->src ? &b->addrs[b->src[i]] : NULL;
