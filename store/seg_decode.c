@@ -206,6 +206,12 @@ static int open_dicts(ld_seg *s, ld_decoder *d, ld_err *err)
 		ld_err_set(err, "dictionary checksum mismatch");
 		return -1;
 	}
+	/* 16 bytes per address plus the strings: far below this for any real segment, and a
+	 * damaged footer must not ask for gigabytes */
+	if (f->dict_usize > ((uint64_t)256 << 20)) {
+		ld_err_set(err, "dictionary claims %llu bytes", (unsigned long long)f->dict_usize);
+		return -1;
+	}
 	ld_buf b = {0};
 	if (inflate(d, &b, s->base + f->dict_off, f->dict_csize, f->dict_usize, err) != 0) {
 		ld_buf_free(&b);
@@ -765,6 +771,18 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 		}
 		if (!crc_ok(col->crc, s->base + col->off, col->csize)) {
 			ld_err_set(err, "block %u: column %u checksum mismatch", bi, c);
+			return -1;
+		}
+		/* The index's uncompressed size is checked against what a column of n rows can hold
+		 * before anything is allocated: a damaged index must not ask for gigabytes.  Encoded
+		 * columns need at most a 10-byte varint per row plus a 64 KiB shape table; raw lines
+		 * are capped at the importer's 64 KiB per line and 512 MiB per block. */
+		size_t cap = c == 15 ? (size_t)n * (64u * 1024 + 16) : (size_t)n * 10 + 65536 + 64;
+		if (c == 15 && cap > ((size_t)512 << 20))
+			cap = (size_t)512 << 20;
+		if (col->usize > cap) {
+			ld_err_set(err, "block %u: column %u claims %u bytes for %u rows", bi, c,
+				   col->usize, n);
 			return -1;
 		}
 		ld_buf *buf = c == 15 ? &d->raw_bytes : &d->tmp;
