@@ -1,5 +1,10 @@
-/* journal.c — the row log's record codec and its crash-tolerant reader.  The writer side (frame
- * buffering, fsync policy) lives in ld_writer.c. */
+/* journal.c — the row log's frame codec and its crash-tolerant reader (layout: journal_format.h).
+ * The writer side (when to cut a frame, fsync policy) lives in ld_writer.c.
+ *
+ * A column frame is built from the writer's row set directly: the rows since the last frame,
+ * each column narrowed to the width its values need, and the dictionary entries those rows
+ * introduced.  Replaying frames in order rebuilds the same row set, ids included; a frame that
+ * does not continue exactly where the previous one ended is treated as the torn tail. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -9,98 +14,288 @@
 
 #include "store_internal.h"
 
-/* Copies n bytes with fixed-size moves (the last one overlapping) for the short strings that
- * dominate (rule ids, host names, vNIC ids): no library call, no read past the source. */
-static inline void copy_short(uint8_t *d, const char *src, uint32_t n)
+#define COLS_HEADER 24u /* flags, first_row, first_addr, first_str, new_addrs, new_strs */
+
+static inline void put32(uint8_t *p, uint32_t v)
 {
-	const uint8_t *p = (const uint8_t *)src;
-	if (n >= 8 && n <= 16) {
-		uint64_t x, y;
-		memcpy(&x, p, 8);
-		memcpy(&y, p + n - 8, 8);
-		memcpy(d, &x, 8);
-		memcpy(d + n - 8, &y, 8);
-	} else if (n >= 4 && n < 8) {
-		uint32_t x, y;
-		memcpy(&x, p, 4);
-		memcpy(&y, p + n - 4, 4);
-		memcpy(d, &x, 4);
-		memcpy(d + n - 4, &y, 4);
-	} else if (n && n < 4) {
-		d[0] = p[0];
-		d[n / 2] = p[n / 2];
-		d[n - 1] = p[n - 1];
-	} else if (n > 16 && n <= 64) {
-		uint32_t i = 0;
-		for (; i + 8 < n; i += 8) {
-			uint64_t x;
-			memcpy(&x, p + i, 8);
-			memcpy(d + i, &x, 8);
+	memcpy(p, &v, 4);
+}
+
+static inline uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static uint8_t width_for(uint64_t max)
+{
+	return max < 0x100 ? 1 : max < 0x10000 ? 2 : 4;
+}
+
+/* Narrowing copies: the loops are simple enough for the compiler to vectorize. */
+static uint8_t *put_u32s(uint8_t *p, const uint32_t *v, size_t n, uint8_t w)
+{
+	if (w == 1) {
+		for (size_t i = 0; i < n; i++)
+			p[i] = (uint8_t)v[i];
+	} else if (w == 2) {
+		for (size_t i = 0; i < n; i++) {
+			uint16_t x = (uint16_t)v[i];
+			memcpy(p + 2 * i, &x, 2);
 		}
-		uint64_t y;
-		memcpy(&y, p + n - 8, 8);
-		memcpy(d + n - 8, &y, 8);
-	} else if (n) {
-		memcpy(d, p, n);
+	} else {
+		memcpy(p, v, n * 4);
 	}
+	return p + n * w;
 }
 
-static inline uint8_t *put_str(uint8_t *p, const char *s, uint32_t l)
+static const uint8_t *get_u32s(const uint8_t *p, uint32_t *v, size_t n, uint8_t w)
 {
-	if (ld_likely(l < 0x80))
-		*p++ = (uint8_t)l;
-	else
-		p = ld_put_varint(p, l);
-	copy_short(p, s, l);
-	return p + l;
+	if (w == 1) {
+		for (size_t i = 0; i < n; i++)
+			v[i] = p[i];
+	} else if (w == 2) {
+		for (size_t i = 0; i < n; i++) {
+			uint16_t x;
+			memcpy(&x, p + 2 * i, 2);
+			v[i] = x;
+		}
+	} else {
+		memcpy(v, p, n * 4);
+	}
+	return p + n * w;
 }
 
-/* Record layout: ts i64, kind byte (bit 0: src is IPv4, bit 1: dst is IPv4), src (4 or 16
- * bytes), dst (4 or 16), sport u16, dport u16, len u32, proto, action, dir, flags, format,
- * present, then rule, reporter, vif, raw as varint length + bytes. */
-int ld_jnl_encode(ld_buf *b, const ld_record *r, bool keep_raw)
+int ld_jnl_frame(ld_buf *out, const ld_rowset *rs, const ld_jnl_mark *m, bool *has_raw)
 {
-	uint32_t raw_len = keep_raw ? r->raw.len : 0;
-	size_t need = LD_JNL_MAX_FIXED + 20 + (size_t)r->rule.len + r->reporter.len + r->vif.len +
-		      raw_len;
-	if (ld_unlikely(b->cap - b->len < need) && ld_unlikely(ld_buf_reserve(b, need) != 0))
+	size_t a = m->rows, n = rs->n - m->rows;
+	uint32_t na = rs->n_addrs - m->addrs, ns = rs->n_strs - m->strs;
+	uint64_t str_bytes = 0, raw_bytes = 0;
+	for (uint32_t i = m->strs; i < rs->n_strs; i++)
+		str_bytes += rs->str_len[i];
+	if (rs->keep_raw)
+		for (size_t i = a; i < rs->n; i++)
+			raw_bytes += rs->raw_len[i];
+	*has_raw = raw_bytes > 0;
+	int64_t tmin = INT64_MAX, tmax = INT64_MIN;
+	uint32_t lmax = 0;
+	for (size_t i = a; i < rs->n; i++) {
+		tmin = rs->ts[i] < tmin ? rs->ts[i] : tmin;
+		tmax = rs->ts[i] > tmax ? rs->ts[i] : tmax;
+		lmax = rs->len[i] > lmax ? rs->len[i] : lmax;
+	}
+	if (n == 0)
+		tmin = tmax = 0;
+	uint8_t tw = (uint64_t)tmax - (uint64_t)tmin <= UINT32_MAX ? 4 : 8;
+	uint8_t wa = width_for(rs->n_addrs), wst = width_for(rs->n_strs), wl = width_for(lmax);
+	size_t need = COLS_HEADER + (size_t)na * 16 + (size_t)ns * 4 + str_bytes + 9 + 6 +
+		      n * (tw + 2u * wa + 3u * wst + wl + 4 + 6) + (*has_raw ? n * 4 + raw_bytes : 0);
+	out->len = 0;
+	if (ld_buf_reserve(out, need) != 0)
 		return -1;
-	uint8_t *p = b->p + b->len;
-	memcpy(p, &r->ts_ns, 8);
-	bool v4s = ld_addr_is_v4(&r->src), v4d = ld_addr_is_v4(&r->dst);
-	p[8] = (uint8_t)(v4s | v4d << 1);
+	uint8_t *p = out->p;
+	put32(p, *has_raw ? LD_JNL_FLAG_RAW : 0);
+	put32(p + 4, (uint32_t)a);
+	put32(p + 8, m->addrs);
+	put32(p + 12, m->strs);
+	put32(p + 16, na);
+	put32(p + 20, ns);
+	p += COLS_HEADER;
+	memcpy(p, rs->addrs + m->addrs, (size_t)na * 16);
+	p += (size_t)na * 16;
+	memcpy(p, rs->str_len + m->strs, (size_t)ns * 4);
+	p += (size_t)ns * 4;
+	if (ns) { /* interned strings are stored back to back */
+		memcpy(p, rs->str_bytes.p + rs->str_off[m->strs], str_bytes);
+		p += str_bytes;
+	}
+	memcpy(p, &tmin, 8);
+	p[8] = tw;
 	p += 9;
-	if (v4s) {
-		memcpy(p, r->src.b + 12, 4);
-		p += 4;
+	p[0] = p[1] = wa;
+	p[2] = p[3] = p[4] = wst;
+	p[5] = wl;
+	p += 6;
+	if (tw == 4) {
+		for (size_t i = 0; i < n; i++) {
+			uint32_t d = (uint32_t)((uint64_t)rs->ts[a + i] - (uint64_t)tmin);
+			memcpy(p + 4 * i, &d, 4);
+		}
 	} else {
-		memcpy(p, r->src.b, 16);
-		p += 16;
+		memcpy(p, rs->ts + a, n * 8);
 	}
-	if (v4d) {
-		memcpy(p, r->dst.b + 12, 4);
-		p += 4;
-	} else {
-		memcpy(p, r->dst.b, 16);
-		p += 16;
+	p += n * tw;
+	p = put_u32s(p, rs->src + a, n, wa);
+	p = put_u32s(p, rs->dst + a, n, wa);
+	p = put_u32s(p, rs->rule + a, n, wst);
+	p = put_u32s(p, rs->reporter + a, n, wst);
+	p = put_u32s(p, rs->vif + a, n, wst);
+	p = put_u32s(p, rs->len + a, n, wl);
+	memcpy(p, rs->sport + a, n * 2);
+	p += n * 2;
+	memcpy(p, rs->dport + a, n * 2);
+	p += n * 2;
+	const uint8_t *u8cols[6] = {rs->proto, rs->action, rs->dir, rs->flags, rs->format, rs->present};
+	for (int c = 0; c < 6; c++) {
+		memcpy(p, u8cols[c] + a, n);
+		p += n;
 	}
-	memcpy(p, &r->sport, 2);
-	memcpy(p + 2, &r->dport, 2);
-	memcpy(p + 4, &r->len, 4);
-	p[8] = r->proto;
-	p[9] = r->action;
-	p[10] = r->dir;
-	p[11] = r->tcp_flags;
-	p[12] = r->format;
-	p[13] = r->present;
-	p += 14;
-	p = put_str(p, r->rule.ptr, r->rule.len);
-	p = put_str(p, r->reporter.ptr, r->reporter.len);
-	p = put_str(p, r->vif.ptr, r->vif.len);
-	p = put_str(p, r->raw.ptr, raw_len);
-	b->len = (size_t)(p - b->p);
+	if (*has_raw) {
+		memcpy(p, rs->raw_len + a, n * 4);
+		p += n * 4;
+		memcpy(p, rs->raw_bytes.p + rs->raw_off[a], raw_bytes);
+		p += raw_bytes;
+	}
+	out->len = (size_t)(p - out->p);
 	return 0;
 }
+
+/* Bounds-checked reader over a payload. */
+typedef struct cursor {
+	const uint8_t *p, *end;
+	bool bad;
+} cursor;
+
+static const uint8_t *take(cursor *c, uint64_t n)
+{
+	if (c->bad || n > (uint64_t)(c->end - c->p)) {
+		c->bad = true;
+		return NULL;
+	}
+	const uint8_t *at = c->p;
+	c->p += n;
+	return at;
+}
+
+static bool width_ok(uint8_t w)
+{
+	return w == 1 || w == 2 || w == 4;
+}
+
+static bool ids_below(const uint32_t *v, size_t n, uint32_t limit)
+{
+	uint32_t bad = 0;
+	for (size_t i = 0; i < n; i++)
+		bad |= v[i] >= limit;
+	return bad == 0;
+}
+
+/* Replays one column frame into rs.  0, -1 (does not fit: stop replay), -2 (out of memory).
+ * On -1 the row set may hold part of the frame; the caller rolls it back. */
+static int decode_cols(const uint8_t *buf, const uint8_t *end, uint32_t count, ld_rowset *rs)
+{
+	cursor c = {buf, end, false};
+	const uint8_t *h = take(&c, COLS_HEADER);
+	if (!h)
+		return -1;
+	uint32_t flags = get32(h), first_row = get32(h + 4), first_addr = get32(h + 8),
+		 first_str = get32(h + 12), na = get32(h + 16), ns = get32(h + 20);
+	if ((flags & ~LD_JNL_FLAG_RAW) || first_row != rs->n || first_addr != rs->n_addrs ||
+	    first_str != rs->n_strs || (uint64_t)rs->n + count > LD_SEG_MAX_ROWS)
+		return -1;
+	const uint8_t *addrs = take(&c, (uint64_t)na * 16);
+	const uint8_t *lens = take(&c, (uint64_t)ns * 4);
+	if (!addrs || !lens)
+		return -1;
+	for (uint32_t i = 0; i < na; i++) {
+		ld_addr ad;
+		memcpy(ad.b, addrs + 16 * (size_t)i, 16);
+		int64_t id = ld_rowset_intern_addr(rs, &ad);
+		if (id < 0)
+			return -2;
+		if ((uint64_t)id != (uint64_t)first_addr + i)
+			return -1; /* a repeated entry: not what the writer writes */
+	}
+	for (uint32_t i = 0; i < ns; i++) {
+		uint32_t l = get32(lens + 4 * (size_t)i);
+		const uint8_t *s = take(&c, l);
+		if (!s)
+			return -1;
+		int64_t id = ld_rowset_intern_str(rs, (const char *)s, l);
+		if (id < 0)
+			return -2;
+		if ((uint64_t)id != (uint64_t)first_str + i)
+			return -1;
+	}
+	const uint8_t *tsh = take(&c, 9 + 6);
+	if (!tsh)
+		return -1;
+	int64_t tbase;
+	memcpy(&tbase, tsh, 8);
+	uint8_t tw = tsh[8], wa = tsh[9], wd = tsh[10], wr = tsh[11], wp = tsh[12], wv = tsh[13],
+		wl = tsh[14];
+	if ((tw != 4 && tw != 8) || !width_ok(wa) || !width_ok(wd) || !width_ok(wr) ||
+	    !width_ok(wp) || !width_ok(wv) || !width_ok(wl))
+		return -1;
+	size_t n = count;
+	uint64_t fixed = (uint64_t)n * ((uint64_t)tw + wa + wd + wr + wp + wv + wl + 4 + 6);
+	const uint8_t *cols = take(&c, fixed);
+	if (!cols)
+		return -1;
+	if (ld_rowset_reserve(rs, rs->n + n) != 0)
+		return -2;
+	size_t a = rs->n;
+	const uint8_t *p = cols;
+	if (tw == 4) {
+		for (size_t i = 0; i < n; i++)
+			rs->ts[a + i] = (int64_t)((uint64_t)tbase + get32(p + 4 * i));
+	} else {
+		memcpy(rs->ts + a, p, n * 8);
+	}
+	p += n * tw;
+	p = get_u32s(p, rs->src + a, n, wa);
+	p = get_u32s(p, rs->dst + a, n, wd);
+	p = get_u32s(p, rs->rule + a, n, wr);
+	p = get_u32s(p, rs->reporter + a, n, wp);
+	p = get_u32s(p, rs->vif + a, n, wv);
+	p = get_u32s(p, rs->len + a, n, wl);
+	if (!ids_below(rs->src + a, n, rs->n_addrs) || !ids_below(rs->dst + a, n, rs->n_addrs) ||
+	    !ids_below(rs->rule + a, n, rs->n_strs) || !ids_below(rs->reporter + a, n, rs->n_strs) ||
+	    !ids_below(rs->vif + a, n, rs->n_strs))
+		return -1;
+	memcpy(rs->sport + a, p, n * 2);
+	p += n * 2;
+	memcpy(rs->dport + a, p, n * 2);
+	p += n * 2;
+	uint8_t *u8cols[6] = {rs->proto, rs->action, rs->dir, rs->flags, rs->format, rs->present};
+	for (int k = 0; k < 6; k++) {
+		memcpy(u8cols[k] + a, p, n);
+		p += n;
+	}
+	if (flags & LD_JNL_FLAG_RAW) {
+		const uint8_t *rl = take(&c, (uint64_t)n * 4);
+		if (!rl)
+			return -1;
+		for (size_t i = 0; i < n; i++) {
+			uint32_t l = get32(rl + 4 * i);
+			const uint8_t *bytes = take(&c, l);
+			if (!bytes)
+				return -1;
+			if (rs->keep_raw) {
+				rs->raw_off[a + i] = rs->raw_bytes.len;
+				rs->raw_len[a + i] = l;
+				if (l && ld_buf_append(&rs->raw_bytes, bytes, l) != 0)
+					return -2;
+			}
+		}
+	} else if (rs->keep_raw) {
+		for (size_t i = 0; i < n; i++) {
+			rs->raw_off[a + i] = rs->raw_bytes.len;
+			rs->raw_len[a + i] = 0;
+		}
+	}
+	if (c.p != c.end)
+		return -1;
+	for (size_t i = a; i < a + n; i++) {
+		rs->ts_min = rs->ts[i] < rs->ts_min ? rs->ts[i] : rs->ts_min;
+		rs->ts_max = rs->ts[i] > rs->ts_max ? rs->ts[i] : rs->ts_max;
+	}
+	rs->n = a + n;
+	return 0;
+}
+
+/* --- record frames (earlier versions) ----------------------------------------------------- */
 
 static const uint8_t *get_addr(const uint8_t *p, const uint8_t *end, bool v4, ld_addr *a)
 {
@@ -116,7 +311,7 @@ static const uint8_t *get_addr(const uint8_t *p, const uint8_t *end, bool v4, ld
 	return p + 16;
 }
 
-static int decode_frame(const uint8_t *p, const uint8_t *end, uint32_t count, ld_rowset *rs)
+static int decode_records(const uint8_t *p, const uint8_t *end, uint32_t count, ld_rowset *rs)
 {
 	for (uint32_t k = 0; k < count; k++) {
 		if ((size_t)(end - p) < 9)
@@ -157,6 +352,8 @@ static int decode_frame(const uint8_t *p, const uint8_t *end, uint32_t count, ld
 	return p == end ? 0 : -1;
 }
 
+/* --- reader ------------------------------------------------------------------------------- */
+
 int ld_jnl_load(const char *path, ld_rowset *rs, uint64_t *valid_len, ld_err *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -194,6 +391,12 @@ int ld_jnl_load(const char *path, ld_rowset *rs, uint64_t *valid_len, ld_err *er
 	return rc;
 }
 
+static bool frame_magic(uint32_t m)
+{
+	return m == LD_JNL_FRAME_COLS || m == LD_JNL_FRAME_COLS_Z || m == LD_JNL_FRAME_MAGIC ||
+	       m == LD_JNL_FRAME_MAGIC_Z;
+}
+
 int ld_jnl_parse(const uint8_t *buf, size_t got, ld_rowset *rs, uint64_t *valid_len)
 {
 	*valid_len = 0;
@@ -205,15 +408,14 @@ int ld_jnl_parse(const uint8_t *buf, size_t got, ld_rowset *rs, uint64_t *valid_
 	while (got - off >= 16) {
 		uint32_t hdr[4];
 		memcpy(hdr, buf + off, 16);
-		if ((hdr[0] != LD_JNL_FRAME_MAGIC && hdr[0] != LD_JNL_FRAME_MAGIC_Z) ||
-		    hdr[1] > got - off - 16)
+		if (!frame_magic(hdr[0]) || hdr[1] > got - off - 16)
 			break;
 		const uint8_t *payload = buf + off + 16;
 		uint32_t crc = ld_crc32c(ld_crc32c(0, &hdr[2], 4), payload, hdr[1]);
 		if (crc != hdr[3] && !ld_seg_ignore_crc)
 			break;
 		size_t plen = hdr[1];
-		if (hdr[0] == LD_JNL_FRAME_MAGIC_Z) {
+		if (hdr[0] == LD_JNL_FRAME_MAGIC_Z || hdr[0] == LD_JNL_FRAME_COLS_Z) {
 			unsigned long long usize = ZSTD_getFrameContentSize(payload, hdr[1]);
 			if (usize == ZSTD_CONTENTSIZE_UNKNOWN || usize == ZSTD_CONTENTSIZE_ERROR ||
 			    usize > LD_JNL_MAX_FRAME)
@@ -228,14 +430,24 @@ int ld_jnl_parse(const uint8_t *buf, size_t got, ld_rowset *rs, uint64_t *valid_
 			payload = z.p;
 			plen = r;
 		}
-		size_t before = rs->n;
-		int rc = decode_frame(payload, payload + plen, hdr[2], rs);
+		ld_jnl_mark before = {rs->n, rs->n_addrs, rs->n_strs};
+		size_t raw_before = rs->raw_bytes.len;
+		bool cols = hdr[0] == LD_JNL_FRAME_COLS || hdr[0] == LD_JNL_FRAME_COLS_Z;
+		int rc = cols ? decode_cols(payload, payload + plen, hdr[2], rs)
+			      : decode_records(payload, payload + plen, hdr[2], rs);
 		if (rc == -2) {
 			ld_buf_free(&z);
 			return -1;
 		}
 		if (rc != 0) {
-			rs->n = before; /* a frame with a valid CRC but bad content: stop there */
+			/* a frame with a valid CRC but content that does not fit: stop there, and
+			 * leave the row set exactly as the frames before it made it, since the
+			 * writer continues this journal from that state */
+			if (ld_rowset_truncate(rs, before.rows, before.addrs, before.strs,
+					       raw_before) != 0) {
+				ld_buf_free(&z);
+				return -1;
+			}
 			break;
 		}
 		off += 16 + hdr[1];

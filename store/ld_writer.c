@@ -29,7 +29,7 @@
 #include "ld_writer.h"
 #include "store_internal.h"
 
-#define FRAME_FLUSH_BYTES (1u << 20)
+#define FRAME_RAW_BYTES (1u << 20) /* cut a frame early when raw lines pile up */
 
 struct ld_writer {
 	char *dir;
@@ -40,7 +40,9 @@ struct ld_writer {
 	ld_rowset rows;
 	ld_buf frame, zframe;
 	ZSTD_CCtx *zctx;
-	uint32_t frame_count;
+	ld_jnl_mark jm;      /* what of rows the journal holds already */
+	size_t jm_raw;       /* rows.raw_bytes.len at jm */
+	uint64_t jsize;      /* bytes of the open journal: a failed write is cut back to it */
 	uint64_t appended, recovered, unsynced;
 	_Atomic uint64_t durable;
 	/* interval fsyncs run on a helper thread so appends never wait for the disk */
@@ -124,23 +126,36 @@ static int journal_create(ld_writer *w, ld_err *err)
 		ld_err_errno(err, "%s", path);
 		return -1;
 	}
+	w->jsize = 8;
 	return ld_fsync_dir(jdir, err);
 }
 
-/* Writes the buffered records as one frame (no fsync). */
-/* Writes the buffered records as one frame (no fsync).  With raw lines kept the frame is
- * zstd-compressed first: raw text is most of the bytes and compresses several-fold, which
- * matters more than the CPU it costs when every second's worth is fsynced. */
+/* The journal holds every row and dictionary entry of rows as of now. */
+static void mark_journaled(ld_writer *w)
+{
+	w->jm = (ld_jnl_mark){w->rows.n, w->rows.n_addrs, w->rows.n_strs};
+	w->jm_raw = w->rows.raw_bytes.len;
+}
+
+/* Writes the rows appended since the last frame as one column frame (no fsync).  With raw
+ * lines the frame is zstd-compressed first: raw text is most of the bytes and compresses
+ * several-fold, which matters more than the CPU it costs when every second's worth is fsynced. */
 static int flush_frame(ld_writer *w, ld_err *err)
 {
-	if (w->frame_count == 0)
+	size_t count = w->rows.n - w->jm.rows;
+	if (count == 0)
 		return 0;
 	if (w->jfd < 0 && journal_create(w, err) != 0)
 		return -1;
+	bool has_raw;
+	if (ld_jnl_frame(&w->frame, &w->rows, &w->jm, &has_raw) != 0) {
+		ld_err_set(err, "out of memory");
+		return -1;
+	}
 	const uint8_t *payload = w->frame.p;
 	size_t len = w->frame.len;
-	uint32_t magic = LD_JNL_FRAME_MAGIC;
-	if (w->o.keep_raw) {
+	uint32_t magic = LD_JNL_FRAME_COLS;
+	if (has_raw) {
 		w->zframe.len = 0;
 		size_t bound = ZSTD_compressBound(len);
 		if (!w->zctx)
@@ -156,21 +171,24 @@ static int flush_frame(ld_writer *w, ld_err *err)
 		}
 		payload = w->zframe.p;
 		len = z;
-		magic = LD_JNL_FRAME_MAGIC_Z;
+		magic = LD_JNL_FRAME_COLS_Z;
 	}
-	uint32_t hdr[4] = {magic, (uint32_t)len, w->frame_count, 0};
+	uint32_t hdr[4] = {magic, (uint32_t)len, (uint32_t)count, 0};
 	hdr[3] = ld_crc32c(ld_crc32c(0, &hdr[2], 4), payload, len);
 	struct iovec iov[2] = {{hdr, 16}, {(void *)payload, len}};
 	size_t want = 16 + len;
 	ssize_t got = writev(w->jfd, iov, 2);
 	if (got != (ssize_t)want) {
-		/* a short write leaves a torn frame that readers skip; say so and keep the rows */
+		/* cut a partial frame off again, so the rows (kept) go into the next one */
 		ld_err_errno(err, "write %s/journal/%s", w->dir, w->jname);
+		if (got > 0 && ftruncate(w->jfd, (off_t)w->jsize) != 0)
+			ld_err_errno(err, "write %s/journal/%s, then cutting it back", w->dir,
+				     w->jname);
 		return -1;
 	}
-	w->unsynced += w->frame_count;
-	w->frame.len = 0;
-	w->frame_count = 0;
+	w->jsize += want;
+	w->unsynced += count;
+	mark_journaled(w);
 	return 0;
 }
 
@@ -486,6 +504,7 @@ int ld_writer_seal(ld_writer *w, ld_err *err)
 		return 0;
 	if (seal_rows(w, &w->rows, w->jname, &w->jfd, err) != 0)
 		return -1;
+	mark_journaled(w);
 	w->first_row_ms = 0;
 	return 0;
 }
@@ -515,6 +534,7 @@ static int seal_async(ld_writer *w, ld_err *err)
 	w->job_jfd = w->jfd;
 	w->jfd = -1;
 	w->jname[0] = '\0';
+	mark_journaled(w);
 	w->first_row_ms = 0;
 	pthread_mutex_lock(&w->seal_mu);
 	w->seal_busy = true;
@@ -537,6 +557,8 @@ static int duties(ld_writer *w, ld_err *err)
 	return 0;
 }
 
+/* Appending is adding the row to the in-memory row set (interning its addresses and strings);
+ * the journal frame is cut from the row set's columns every LD_JNL_FRAME_ROWS rows. */
 static inline __attribute__((always_inline)) int append_one(ld_writer *w, const ld_record *rec,
 								    ld_err *err)
 {
@@ -544,12 +566,6 @@ static inline __attribute__((always_inline)) int append_one(ld_writer *w, const 
 		ld_err_set(err, "out of memory");
 		return -1;
 	}
-	if (ld_unlikely(ld_jnl_encode(&w->frame, rec, w->o.keep_raw) != 0)) {
-		w->rows.n--;
-		ld_err_set(err, "out of memory");
-		return -1;
-	}
-	w->frame_count++;
 	w->appended++;
 	if (ld_unlikely(w->rows.n == 1))
 		w->first_row_ms = mono_ms();
@@ -557,7 +573,9 @@ static inline __attribute__((always_inline)) int append_one(ld_writer *w, const 
 		return journal_sync(w, err) != 0 ? -1
 		       : w->rows.n >= w->o.segment_rows ? seal_async(w, err)
 							  : 0;
-	if (ld_unlikely(w->frame.len >= FRAME_FLUSH_BYTES) && flush_frame(w, err) != 0)
+	if (ld_unlikely(w->rows.n - w->jm.rows >= LD_JNL_FRAME_ROWS ||
+			w->rows.raw_bytes.len - w->jm_raw >= FRAME_RAW_BYTES) &&
+	    flush_frame(w, err) != 0)
 		return -1;
 	if (ld_unlikely(w->rows.n >= w->o.segment_rows))
 		return seal_async(w, err);
@@ -662,6 +680,8 @@ static int recover_journals(ld_writer *w, ld_err *err)
 			break;
 		}
 		w->jfd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		w->jsize = valid;
+		mark_journaled(w);
 		if (w->jfd < 0 || fdatasync(w->jfd) != 0) {
 			ld_err_errno(err, "%s", path);
 			rc = -1;
@@ -686,11 +706,11 @@ ld_writer *ld_writer_open(const char *dir, const ld_store_opts *opts, ld_err *er
 	w->lock_fd = w->mf_fd = w->jfd = w->job_jfd = -1;
 	pthread_mutex_init(&w->seal_mu, NULL);
 	pthread_cond_init(&w->seal_cv, NULL);
-	ld_rowset_init(&w->job, true);
 	if (opts)
 		w->o = *opts;
 	else
 		ld_store_opts_default(&w->o);
+	ld_rowset_init(&w->job, w->o.keep_raw);
 	if (w->o.segment_rows == 0 || w->o.segment_rows > LD_SEG_MAX_ROWS)
 		w->o.segment_rows = 4u << 20;
 	w->dir = strdup(dir);
@@ -732,6 +752,8 @@ ld_writer *ld_writer_open(const char *dir, const ld_store_opts *opts, ld_err *er
 		goto fail;
 	if (recover_journals(w, err) != 0)
 		goto fail;
+	if (!w->o.keep_raw) /* 12 bytes a row less to fill, unless recovered rows carry raw */
+		ld_rowset_drop_raw(&w->rows);
 	w->last_sync_ms = mono_ms();
 	pthread_mutex_init(&w->sync_mu, NULL);
 	pthread_cond_init(&w->sync_cv, NULL);

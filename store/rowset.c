@@ -2,6 +2,7 @@
  * writer's pending rows, a decoded journal, a segment loaded for compaction. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "store_internal.h"
 
@@ -78,12 +79,24 @@ static inline uint64_t hash_addr(const ld_addr *a)
 	return mix(load8(a->b), load8(a->b + 8));
 }
 
+/* A writer's row set grows to hundreds of MB that are touched once per seal cycle: on huge
+ * pages that costs hundreds of page faults instead of a hundred thousand. */
+static void advise_huge(void *p, size_t bytes)
+{
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + bytes) & ~(huge - 1);
+	if (e > a)
+		(void)madvise((void *)a, e - a, MADV_HUGEPAGE); /* a hint: failure changes nothing */
+}
+
 #define GROW(field, type)                                                                        \
 	do {                                                                                     \
 		type *np_ = realloc(rs->field, cap * sizeof(type));                              \
 		if (!np_)                                                                        \
 			return -1;                                                               \
 		rs->field = np_;                                                                 \
+		if (cap * sizeof(type) >= ((size_t)4 << 20))                                     \
+			advise_huge(np_, cap * sizeof(type));                                    \
 	} while (0)
 
 int ld_rowset_reserve(ld_rowset *rs, size_t rows)
@@ -194,6 +207,53 @@ static int addr_ix_grow(ld_rowset *rs)
 	rs->addr_ix.slots = slots;
 	rs->addr_ix.cap = cap;
 	return 0;
+}
+
+void ld_rowset_drop_raw(ld_rowset *rs)
+{
+	if (rs->raw_bytes.len)
+		return;
+	free(rs->raw_off);
+	free(rs->raw_len);
+	rs->raw_off = NULL;
+	rs->raw_len = NULL;
+	rs->keep_raw = false;
+}
+
+static int str_ix_grow(ld_rowset *rs);
+
+/* Forgets rows past `rows` and dictionary entries past `addrs`/`strs` (raw bytes past
+ * `raw_bytes`), rebuilding the intern tables: the rare path of a journal frame that did not fit. */
+int ld_rowset_truncate(ld_rowset *rs, size_t rows, uint32_t addrs, uint32_t strs,
+		       size_t raw_bytes)
+{
+	if (rows > rs->n || addrs > rs->n_addrs || strs > rs->n_strs)
+		return 0;
+	rs->n = rows;
+	rs->raw_bytes.len = raw_bytes < rs->raw_bytes.len ? raw_bytes : rs->raw_bytes.len;
+	rs->n_addrs = addrs;
+	rs->n_strs = strs;
+	rs->str_bytes.len = strs ? rs->str_off[strs - 1] + rs->str_len[strs - 1] : 0;
+	if (rs->v4_cache)
+		memset(rs->v4_cache, 0, ((size_t)1 << V4_CACHE_BITS) * sizeof(uint64_t));
+	memset(rs->last_addr, 0, sizeof(rs->last_addr));
+	memset(rs->last_str, 0, sizeof(rs->last_str));
+	rs->ts_min = INT64_MAX;
+	rs->ts_max = INT64_MIN;
+	for (size_t i = 0; i < rows; i++) {
+		rs->ts_min = rs->ts[i] < rs->ts_min ? rs->ts[i] : rs->ts_min;
+		rs->ts_max = rs->ts[i] > rs->ts_max ? rs->ts[i] : rs->ts_max;
+	}
+	/* the grow functions rebuild a table from the id arrays at twice the size */
+	uint32_t acap = rs->addr_ix.cap, scap = rs->str_ix.cap;
+	rs->addr_ix.cap = acap / 2;
+	rs->str_ix.cap = scap / 2;
+	int rc = 0;
+	if (acap && addr_ix_grow(rs) != 0)
+		rc = -1;
+	if (scap && str_ix_grow(rs) != 0)
+		rc = -1;
+	return rc;
 }
 
 /* Short strings keep their key words in the slot (a hit is one cache line, no memcmp). */

@@ -7,20 +7,7 @@
  *   DIR/journal/<16 hex>.jnl          framed row log of rows not sealed yet
  *   DIR/segments/YYYY-MM-DD/<seq>.lds sealed, immutable, rows of one UTC day sorted by time
  *
- * Journal file
- * ------------
- *   +-----------------------------+
- *   | "LDJRNL01"  (8 bytes)       |
- *   +-----------------------------+  frames, each written by one write():
- *   | u32 magic 'LDJF' or 'LDJZ'  |  LDJZ: payload zstd-compressed
- *   | u32 payload bytes           |
- *   | u32 record count            |
- *   | u32 crc32c(count, payload)  |
- *   | payload: records, each      |  ts, address kind byte, src and dst (4 bytes for IPv4,
- *   |   fixed part + 4 strings    |  16 for IPv6), ports, len, u8 fields (31..55 bytes), then
- *   |                             |  rule, reporter, vif, raw as varint length + bytes
- *   +-----------------------------+
- *   A frame that is short or fails its CRC ends the journal (torn tail after a crash).
+ * Journal file: journal_format.h.
  *
  * MANIFEST line (space separated, '\n' terminated)
  * ------------------------------------------------
@@ -93,11 +80,6 @@
 #define LD_SEG_PORT_BITS 1024u /* per-block dport bitmap: bit (port % 1024) */
 #define LD_SEG_MAX_ROWS (1u << 28)
 
-#define LD_JNL_MAGIC "LDJRNL01"
-#define LD_JNL_FRAME_MAGIC 0x464a444cu   /* "LDJF": plain payload */
-#define LD_JNL_FRAME_MAGIC_Z 0x5a4a444cu /* "LDJZ": payload is one zstd frame (raw lines kept) */
-#define LD_JNL_MAX_FRAME (256u << 20)    /* inflated frame size a reader accepts */
-#define LD_JNL_MAX_FIXED 55u /* fixed part of a journal record with two IPv6 addresses */
 
 enum ld_seg_enc {
 	LD_ENC_NONE = 0,   /* column not stored */

@@ -12,6 +12,7 @@
 #include "ld_log.h"
 #include "ld_record.h"
 #include "ld_scan.h"
+#include "journal_format.h"
 #include "segment_format.h"
 
 /* --- checksums ---------------------------------------------------------------------------- */
@@ -119,6 +120,12 @@ int ld_rowset_add(ld_rowset *rs, const ld_record *r);
 /* Same, raw kept only when with_raw (and the row set keeps raw at all). */
 int ld_rowset_add_raw(ld_rowset *rs, const ld_record *r, bool with_raw);
 int64_t ld_rowset_intern_addr(ld_rowset *rs, const ld_addr *a);
+/* Stops keeping raw lines (frees their arrays) unless some row holds one already. */
+void ld_rowset_drop_raw(ld_rowset *rs);
+/* Back to the first `rows` rows, `addrs` addresses, `strs` strings and `raw_bytes` raw bytes
+ * (intern tables rebuilt); -1 when out of memory. */
+int ld_rowset_truncate(ld_rowset *rs, size_t rows, uint32_t addrs, uint32_t strs,
+		       size_t raw_bytes);
 int64_t ld_rowset_intern_str(ld_rowset *rs, const char *p, uint32_t len);
 static inline ld_str ld_rowset_str(const ld_rowset *rs, uint32_t id)
 {
@@ -232,12 +239,20 @@ int64_t ld_seg_find_addr(const ld_seg *s, const ld_addr *a);
 
 /* --- journal ------------------------------------------------------------------------------ */
 
-/* Appends one record in journal encoding to b. */
-int ld_jnl_encode(ld_buf *b, const ld_record *r, bool keep_raw);
+/* How much of a row set its journal already holds: rows, address and string entries. */
+typedef struct ld_jnl_mark {
+	size_t rows;
+	uint32_t addrs, strs;
+} ld_jnl_mark;
+
+/* Replaces out with the payload of one column frame holding rs's rows past m and the dictionary
+ * entries added since m; *has_raw tells whether it carries raw lines.  -1 when out of memory. */
+int ld_jnl_frame(ld_buf *out, const ld_rowset *rs, const ld_jnl_mark *m, bool *has_raw);
 /* Reads every valid frame of a journal file into rs; *valid_len = bytes up to the end of the
  * last valid frame (the rest is a torn tail).  -1 when the file cannot be read at all. */
 int ld_jnl_load(const char *path, ld_rowset *rs, uint64_t *valid_len, ld_err *err);
-/* The same on a journal image in memory; -1 only when out of memory. */
+/* The same on a journal image in memory; -1 only when out of memory.  rs must be empty: frame
+ * ids count from the journal start. */
 int ld_jnl_parse(const uint8_t *buf, size_t n, ld_rowset *rs, uint64_t *valid_len);
 
 /* --- MANIFEST ----------------------------------------------------------------------------- */
