@@ -28,6 +28,22 @@ static inline uint32_t get32(const uint8_t *p)
 	return v;
 }
 
+/* memcpy that accepts the empty copy from or to a never-allocated column (NULL pointer),
+ * which memcpy itself does not. */
+static inline uint8_t *put_bytes(uint8_t *p, const void *src, size_t n)
+{
+	if (n)
+		memcpy(p, src, n);
+	return p + n;
+}
+
+static inline const uint8_t *get_bytes(void *dst, const uint8_t *p, size_t n)
+{
+	if (n)
+		memcpy(dst, p, n);
+	return p + n;
+}
+
 static uint8_t width_for(uint64_t max)
 {
 	return max < 0x100 ? 1 : max < 0x10000 ? 2 : 4;
@@ -45,7 +61,7 @@ static uint8_t *put_u32s(uint8_t *p, const uint32_t *v, size_t n, uint8_t w)
 			memcpy(p + 2 * i, &x, 2);
 		}
 	} else {
-		memcpy(p, v, n * 4);
+		put_bytes(p, v, n * 4);
 	}
 	return p + n * w;
 }
@@ -62,7 +78,7 @@ static const uint8_t *get_u32s(const uint8_t *p, uint32_t *v, size_t n, uint8_t 
 			v[i] = x;
 		}
 	} else {
-		memcpy(v, p, n * 4);
+		get_bytes(v, p, n * 4);
 	}
 	return p + n * w;
 }
@@ -102,14 +118,10 @@ int ld_jnl_frame(ld_buf *out, const ld_rowset *rs, const ld_jnl_mark *m, bool *h
 	put32(p + 16, na);
 	put32(p + 20, ns);
 	p += COLS_HEADER;
-	memcpy(p, rs->addrs + m->addrs, (size_t)na * 16);
-	p += (size_t)na * 16;
-	memcpy(p, rs->str_len + m->strs, (size_t)ns * 4);
-	p += (size_t)ns * 4;
-	if (ns) { /* interned strings are stored back to back */
-		memcpy(p, rs->str_bytes.p + rs->str_off[m->strs], str_bytes);
-		p += str_bytes;
-	}
+	p = put_bytes(p, rs->addrs + m->addrs, (size_t)na * 16);
+	p = put_bytes(p, rs->str_len + m->strs, (size_t)ns * 4);
+	if (ns) /* interned strings are stored back to back */
+		p = put_bytes(p, rs->str_bytes.p + rs->str_off[m->strs], str_bytes);
 	memcpy(p, &tmin, 8);
 	p[8] = tw;
 	p += 9;
@@ -123,7 +135,7 @@ int ld_jnl_frame(ld_buf *out, const ld_rowset *rs, const ld_jnl_mark *m, bool *h
 			memcpy(p + 4 * i, &d, 4);
 		}
 	} else {
-		memcpy(p, rs->ts + a, n * 8);
+		put_bytes(p, rs->ts + a, n * 8);
 	}
 	p += n * tw;
 	p = put_u32s(p, rs->src + a, n, wa);
@@ -132,20 +144,14 @@ int ld_jnl_frame(ld_buf *out, const ld_rowset *rs, const ld_jnl_mark *m, bool *h
 	p = put_u32s(p, rs->reporter + a, n, wst);
 	p = put_u32s(p, rs->vif + a, n, wst);
 	p = put_u32s(p, rs->len + a, n, wl);
-	memcpy(p, rs->sport + a, n * 2);
-	p += n * 2;
-	memcpy(p, rs->dport + a, n * 2);
-	p += n * 2;
+	p = put_bytes(p, rs->sport + a, n * 2);
+	p = put_bytes(p, rs->dport + a, n * 2);
 	const uint8_t *u8cols[6] = {rs->proto, rs->action, rs->dir, rs->flags, rs->format, rs->present};
-	for (int c = 0; c < 6; c++) {
-		memcpy(p, u8cols[c] + a, n);
-		p += n;
-	}
+	for (int c = 0; c < 6; c++)
+		p = put_bytes(p, u8cols[c] + a, n);
 	if (*has_raw) {
-		memcpy(p, rs->raw_len + a, n * 4);
-		p += n * 4;
-		memcpy(p, rs->raw_bytes.p + rs->raw_off[a], raw_bytes);
-		p += raw_bytes;
+		p = put_bytes(p, rs->raw_len + a, n * 4);
+		p = put_bytes(p, rs->raw_bytes.p + rs->raw_off[a], raw_bytes);
 	}
 	out->len = (size_t)(p - out->p);
 	return 0;
@@ -241,7 +247,7 @@ static int decode_cols(const uint8_t *buf, const uint8_t *end, uint32_t count, l
 		for (size_t i = 0; i < n; i++)
 			rs->ts[a + i] = (int64_t)((uint64_t)tbase + get32(p + 4 * i));
 	} else {
-		memcpy(rs->ts + a, p, n * 8);
+		get_bytes(rs->ts + a, p, n * 8);
 	}
 	p += n * tw;
 	p = get_u32s(p, rs->src + a, n, wa);
@@ -254,15 +260,11 @@ static int decode_cols(const uint8_t *buf, const uint8_t *end, uint32_t count, l
 	    !ids_below(rs->rule + a, n, rs->n_strs) || !ids_below(rs->reporter + a, n, rs->n_strs) ||
 	    !ids_below(rs->vif + a, n, rs->n_strs))
 		return -1;
-	memcpy(rs->sport + a, p, n * 2);
-	p += n * 2;
-	memcpy(rs->dport + a, p, n * 2);
-	p += n * 2;
+	p = get_bytes(rs->sport + a, p, n * 2);
+	p = get_bytes(rs->dport + a, p, n * 2);
 	uint8_t *u8cols[6] = {rs->proto, rs->action, rs->dir, rs->flags, rs->format, rs->present};
-	for (int k = 0; k < 6; k++) {
-		memcpy(u8cols[k] + a, p, n);
-		p += n;
-	}
+	for (int k = 0; k < 6; k++)
+		p = get_bytes(u8cols[k] + a, p, n);
 	if (flags & LD_JNL_FLAG_RAW) {
 		const uint8_t *rl = take(&c, (uint64_t)n * 4);
 		if (!rl)
