@@ -697,6 +697,11 @@ static int shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_s
 	return 0;
 }
 
+/* The column slots a shape column carries (seg_encode.c writes LD_ENC_IN_SHAPE in these). */
+#define SHAPE_MEMBERS                                                                             \
+	((1u << 4) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 11) | (1u << 12) | (1u << 13) |  \
+	 (1u << 14))
+
 /* Column bits -> the column slots to decode, dependencies included. */
 static uint32_t with_deps(const ld_seg_block *b, uint32_t cols)
 {
@@ -754,7 +759,9 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 			continue;
 		const ld_seg_col *col = &b->cols[c];
 		if (col->enc == LD_ENC_IN_SHAPE) {
-			if (!shaped || (c == 12 && !shape_len)) {
+			/* only the columns a shape holds may say so: any other would be left with
+			 * the previous block's values (ids that need not exist in this segment) */
+			if (!shaped || !(SHAPE_MEMBERS & (1u << c)) || (c == 12 && !shape_len)) {
 				ld_err_set(err, "block %u: column %u refers to missing shapes", bi, c);
 				return -1;
 			}
