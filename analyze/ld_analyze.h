@@ -15,8 +15,8 @@
  *    seen on OUT records from that IP changes (a different VM reusing the address).
  *  - Only east-west records count: source and destination inside config internal networks,
  *    verdict drop/reject/deny, destination unicast (multicast, broadcast and link-local are noise
- *    that is only counted), TCP only when the packet opens a connection (SYN without ACK, or no
- *    flags given).
+ *    that is only counted; x.x.x.255 counts as a subnet broadcast unless the inventory lists it
+ *    as a host), TCP only when the packet opens a connection (SYN without ACK, or no flags given).
  *  - Scoring (see README "How scoring works"): records → attempts (dedupe window) → first contacts
  *    (new peer, or new port on a known peer at half weight) → weight by port class × host habit ×
  *    fleet prevalence → three leaky buckets (fast/medium/slow) and a vertical rule → levels

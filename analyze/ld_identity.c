@@ -16,13 +16,20 @@ static uint32_t addr_hash(const ld_addr *a)
 	return (uint32_t)h;
 }
 
+/* x.x.x.255 is the broadcast address of every /24 and smaller subnet, the usual desktop pool
+ * size; in a larger pool it is an ordinary host, which only the inventory can tell. */
+static bool is_likely_subnet_broadcast(const ld_addr *a)
+{
+	return ld_addr_is_v4(a) && (ld_addr_v4(a) & 0xFF) == 0xFF;
+}
+
 static bool is_noise(const ld_addr *a)
 {
 	if (ld_addr_is_v4(a)) {
 		uint32_t v = ld_addr_v4(a);
-		if ((v >> 28) == 0xE)                        /* 224.0.0.0/4 multicast */
+		if ((v >> 28) == 0xE)   /* 224.0.0.0/4 multicast */
 			return true;
-		if (v == 0xFFFFFFFFu || (v & 0xFF) == 0xFF) /* limited / (likely) subnet broadcast */
+		if (v == 0xFFFFFFFFu) /* limited broadcast */
 			return true;
 		if ((v >> 16) == 0xA9FE) /* 169.254.0.0/16 link-local */
 			return true;
@@ -137,7 +144,14 @@ uint32_t ld_idtab_addr(ld_idtab *t, const ld_addr *a)
 	ai->dyn_ident = LD_ID_NONE;
 	ai->last_ident = LD_ID_NONE;
 	ai->h = addr_hash(a) | 1;
-	if (is_noise(a))
+	ai->static_ident = LD_ID_NONE;
+	if (t->inv) {
+		ai->inv_n = ld_inventory_rows_of(t->inv, a, &ai->inv_first);
+		const ld_inv_row *r = &t->inv->rows[ai->inv_first];
+		if (ai->inv_n == 1 && r->from == INT64_MIN && r->to == INT64_MAX)
+			ai->static_ident = r->desktop;
+	}
+	if (is_noise(a) || (is_likely_subnet_broadcast(a) && ai->inv_n == 0))
 		ai->kind = LD_AK_NOISE;
 	else {
 		ai->kind = LD_AK_OUTSIDE;
@@ -150,13 +164,6 @@ uint32_t ld_idtab_addr(ld_idtab *t, const ld_addr *a)
 	for (unsigned i = 0; i < t->cfg->n_scanners; i++)
 		if (ld_prefix_contains(&t->cfg->scanners[i], a))
 			ai->allow = 1;
-	ai->static_ident = LD_ID_NONE;
-	if (t->inv) {
-		ai->inv_n = ld_inventory_rows_of(t->inv, a, &ai->inv_first);
-		const ld_inv_row *r = &t->inv->rows[ai->inv_first];
-		if (ai->inv_n == 1 && r->from == INT64_MIN && r->to == INT64_MAX)
-			ai->static_ident = r->desktop;
-	}
 	t->slots[j] = id + 1;
 	return id;
 }

@@ -403,6 +403,39 @@ static void test_validity_windows(void **state)
 	fx_free(f);
 }
 
+/* In a pool larger than a /24, x.x.x.255 is an ordinary desktop: when the inventory names it,
+ * it is scored as a source and counted as a target; unnamed, it is taken for a subnet broadcast. */
+static void test_dot255_host(void **state)
+{
+	(void)state;
+	ld_inventory *inv = ld_inventory_new();
+	ld_addr ip = A("10.20.3.255"), tgt = A("10.20.1.255");
+	assert_true(ld_inventory_add(inv, &ip, "VDI-255", "carol", "p", LD_ROLE_DESKTOP, INT64_MIN,
+				     INT64_MAX));
+	assert_true(ld_inventory_add(inv, &tgt, "VDI-1-255", "dave", "p", LD_ROLE_DESKTOP,
+				     INT64_MIN, INT64_MAX));
+	ld_inventory_finish(inv);
+	fixture *f = fx_new(inv);
+	char p[32];
+	syn(f, T0, "10.20.3.255", "10.20.1.255", 445, LD_DIR_OUT, 0);
+	for (int i = 1; i < 5; i++) {
+		peer(p, i);
+		syn(f, T0 + i * S / 10, "10.20.3.255", p, 445, LD_DIR_OUT, 0);
+	}
+	assert_int_equal(f->n_alerts, 1); /* five first contacts, the named .255 target included */
+	ld_host_summary h = host_of(f, "VDI-255");
+	assert_int_equal(h.first_contacts, 5);
+	fx_free(f);
+
+	f = fx_new(NULL); /* no inventory: .255 destinations are broadcast noise */
+	for (int i = 0; i < 5; i++) {
+		snprintf(p, sizeof p, "10.20.%d.255", 2 + i);
+		syn(f, T0 + i * S / 10, "10.20.1.5", p, 445, LD_DIR_OUT, 0);
+	}
+	assert_int_equal(f->n_alerts, 0);
+	fx_free(f);
+}
+
 /* Without an inventory, a new vif on OUT records from an address is a different VM. */
 static void test_vif_split(void **state)
 {
@@ -543,6 +576,7 @@ int main(void)
 		cmocka_unit_test(test_fleet_lateral_not_discounted),
 		cmocka_unit_test(test_vertical),
 		cmocka_unit_test(test_validity_windows),
+		cmocka_unit_test(test_dot255_host),
 		cmocka_unit_test(test_vif_split),
 		cmocka_unit_test(test_v4_v6_merge),
 		cmocka_unit_test(test_scanner_allowed),
