@@ -763,6 +763,20 @@ void ld_engine_feed_event(ld_engine *e, const ld_event *ev)
 	ld_engine_feed_compact(e, &c);
 }
 
+/* Noise from a fixed address is counted on the address and folded into its identity when
+ * results are read (order-independent: only counts and the first and last time). */
+static inline void absorb_noise(ld_engine *e, ld_addr_info *sm, int64_t ts)
+{
+	if (!sm->nrec || ts < sm->nfirst)
+		sm->nfirst = ts;
+	if (!sm->nrec || ts > sm->nlast)
+		sm->nlast = ts;
+	sm->nrec++;
+	e->pending = true;
+	e->st.east_west++;
+	e->st.noise++;
+}
+
 /* The order-independent part of a record: verdicts other than drops, records that are not
  * east-west, and discovery noise from fixed inventory addresses only bump counters.  Returns true
  * when the record is fully accounted for; otherwise *cls and *noise are set for the rest. */
@@ -777,7 +791,16 @@ static bool absorb(ld_engine *e, const ld_cevent *ev, unsigned *cls_out, bool *n
 	uint32_t sa = ev->src, da = ev->dst;
 	if (sa >= e->ids.n_addrs || da >= e->ids.n_addrs)
 		return true;
-	const ld_addr_info *si = &e->ids.addrs[sa], *di = &e->ids.addrs[da];
+	ld_addr_info *si = &e->ids.addrs[sa];
+	const ld_addr_info *di = &e->ids.addrs[da];
+	if (ld_likely(si->kind == LD_AK_INTERNAL && di->kind == LD_AK_NOISE &&
+		      si->static_ident != LD_ID_NONE)) {
+		/* most records: discovery chatter from a desktop with a fixed address.  A noise
+		 * destination makes the record noise whatever its ports, so the port class and
+		 * the TCP flags need not be looked at */
+		absorb_noise(e, si, ev->ts_ns);
+		return true;
+	}
 	if (si->kind != LD_AK_INTERNAL || di->kind == LD_AK_OUTSIDE) {
 		if (si->kind == LD_AK_NOISE || di->kind == LD_AK_NOISE)
 			e->st.noise++;
@@ -793,16 +816,7 @@ static bool absorb(ld_engine *e, const ld_cevent *ev, unsigned *cls_out, bool *n
 	if (noise && si->static_ident != LD_ID_NONE) {
 		/* the common case (discovery chatter from a desktop with a fixed address) is counted
 		 * on the address and folded into the identity when results are read */
-		ld_addr_info *sm = &e->ids.addrs[sa];
-		int64_t ts = ev->ts_ns;
-		if (!sm->nrec || ts < sm->nfirst)
-			sm->nfirst = ts;
-		if (!sm->nrec || ts > sm->nlast)
-			sm->nlast = ts;
-		sm->nrec++;
-		e->pending = true;
-		e->st.east_west++;
-		e->st.noise++;
+		absorb_noise(e, si, ev->ts_ns);
 		return true;
 	}
 	*cls_out = cls;
