@@ -99,7 +99,9 @@ typedef struct brec {
 
 static void gen_record(gen *g, uint64_t i, uint64_t n, brec *r)
 {
-	r->ts = g->t0 + (int64_t)((double)i / (double)n * (double)g->span) + rnd(g, 1000000);
+	/* millisecond stamps, as NSX syslog and NetFlow carry them (nfcapd keeps ms too) */
+	r->ts = g->t0 + (int64_t)((double)i / (double)n * (double)g->span) / 1000000 * 1000000 +
+		(int64_t)rnd(g, 3) * 1000000;
 	uint32_t di = rnd(g, N_DESKTOPS);
 	r->src = g->desk[di];
 	r->sport = (uint16_t)(49152 + rnd(g, 16384));
@@ -702,6 +704,7 @@ int main(int argc, char **argv)
 	char store[1024], nfdir[1024], cmd[8192], out[8192];
 	snprintf(store, sizeof store, "%s/store", dir);
 	snprintf(nfdir, sizeof nfdir, "%s/nfcapd", dir);
+	mkdir(dir, 0755); /* --dir may name a directory that does not exist yet */
 	mkdir(nfdir, 0755);
 
 	/* write */
