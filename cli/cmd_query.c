@@ -901,7 +901,7 @@ int cmd_query(int argc, char **argv)
 			spec.prefilter = where_prefilter;
 			spec.prefilter_columns = ld_query_columns(expr) | (cols & LD_COL_TS);
 		}
-		cols |= ld_group_columns(&gspec);
+		cols |= ld_group_columns(&gspec, cols);
 	}
 	if (q.mode == MODE_RECORDS)
 		cols |= (LD_COL_ALL & ~LD_COL_RAW) | (raw ? LD_COL_RAW : 0);

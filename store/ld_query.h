@@ -121,8 +121,10 @@ typedef struct ld_group_acc ld_group_acc;
 /* Checks the spec (err for ts or a duplicate column); NULL on error. */
 ld_group_acc *ld_group_acc_new(const ld_group_spec *spec, ld_err *err);
 void ld_group_acc_free(ld_group_acc *acc);
-/* enum ld_col bits the accumulator reads. */
-uint32_t ld_group_columns(const ld_group_spec *spec);
+/* enum ld_col bits the accumulator reads, given the ones the rest of the query reads (the
+ * --where filter): grouping by dport alone asks for the shape view when nothing else needs the
+ * dport column (LD_COL_SHAPE_DPORT). */
+uint32_t ld_group_columns(const ld_group_spec *spec, uint32_t other_columns);
 /* Adds rows sel[0..nsel) of b.  Blocks of one segment should arrive consecutively (ld_scan does
  * this per thread); the accumulator keys per-segment work on the block's dictionaries.
  * -1 on out of memory (err set). */

@@ -367,6 +367,10 @@ static void merge_block(ld_block *b, const ld_block *r)
 	TAKE(reporter);
 	TAKE(vif);
 	TAKE(raw);
+	TAKE(shape_rank8);
+	TAKE(shape_rank16);
+	TAKE(shape_dport);
+	TAKE(n_shapes);
 #undef TAKE
 }
 
@@ -563,7 +567,9 @@ int ld_scan(ld_archive *a, const ld_scan_spec *spec, ld_scan_fn fn, void *ctx,
 	sh.bspec = *spec;
 	if (spec->n_hosts > 64)
 		sh.bspec.n_hosts = 0;
-	sh.columns = (spec->columns | predicate_columns(spec)) & LD_COL_ALL;
+	sh.columns = (spec->columns | predicate_columns(spec)) & (LD_COL_ALL | LD_COL_SHAPE_DPORT);
+	if (predicate_columns(spec) & (LD_COL_DPORT | LD_COL_SPORT))
+		sh.columns &= ~(uint32_t)LD_COL_SHAPE_DPORT; /* rows are tested on the dport column */
 	if (spec->prefilter) {
 		sh.columns |= spec->prefilter_columns & LD_COL_ALL;
 		sh.pre_columns = (spec->prefilter_columns | predicate_columns(spec)) & sh.columns;

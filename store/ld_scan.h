@@ -49,7 +49,14 @@ enum ld_col {
 	LD_COL_PRESENT = 1u << 14,
 	LD_COL_RAW = 1u << 15,
 	LD_COL_ALL = (1u << 16) - 1,
+	/* With LD_COL_DPORT: a block whose rows are shape-encoded may deliver dport as its shape
+	 * view (ld_block.n_shapes > 0, dport NULL) instead of a per-row column, which saves
+	 * expanding it row by row (group-by dport counts shapes).  Not honoured when the
+	 * source port is asked for too (it is stored relative to dport). */
+	LD_COL_SHAPE_DPORT = 1u << 16,
 };
+
+#define LD_BLOCK_MAX_SHAPES 4096u /* n_shapes never exceeds this */
 
 /* One decoded block.  Addresses and strings are dictionary-encoded per segment: src[i] indexes
  * addrs[], rule[i]/reporter[i]/vif[i] index strs[].  Arrays have n entries. */
@@ -62,6 +69,13 @@ typedef struct ld_block {
 	const uint32_t *len;
 	const uint32_t *rule, *reporter, *vif;
 	const ld_str *raw; /* raw[i].len == 0 when not kept */
+	/* shape view (LD_COL_SHAPE_DPORT): row i's dport is shape_dport[rank of row i], the rank
+	 * being shape_rank8[i] or shape_rank16[i] (one of the two is set); n_shapes == 0 when the
+	 * block delivered the dport column instead */
+	uint32_t n_shapes;
+	const uint8_t *shape_rank8;
+	const uint16_t *shape_rank16;
+	const uint16_t *shape_dport;
 	/* segment dictionaries */
 	const ld_addr *addrs;
 	uint32_t n_addrs;

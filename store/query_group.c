@@ -195,6 +195,9 @@ struct ld_group_acc {
 	uint32_t pdom, pdom64;
 	uint64_t *pbits;
 	size_t pbits_words;
+	/* per-shape counts of one block (group-by dport over the shape view): four interleaved
+	 * histograms of LD_BLOCK_MAX_SHAPES */
+	uint32_t *shape_hist;
 	/* result */
 	ld_group_row *rows;
 };
@@ -258,13 +261,17 @@ static inline uint32_t code_of(const ld_block *b, unsigned c, uint32_t i)
 	return col_u8(b, c)[i];
 }
 
-uint32_t ld_group_columns(const ld_group_spec *spec)
+uint32_t ld_group_columns(const ld_group_spec *spec, uint32_t other_columns)
 {
 	uint32_t c = 0;
 	for (unsigned i = 0; i < spec->n_cols; i++)
 		c |= ld_qcol_scan_bit(spec->cols[i]);
 	if (spec->distinct_col >= 0)
 		c |= ld_qcol_scan_bit((unsigned)spec->distinct_col);
+	/* counting dport alone needs only how many rows each shape has */
+	if (spec->n_cols == 1 && spec->cols[0] == LD_QCOL_DPORT && spec->distinct_col < 0 &&
+	    !(other_columns & (LD_COL_DPORT | LD_COL_SPORT)))
+		c |= LD_COL_SHAPE_DPORT;
 	return c;
 }
 
@@ -320,6 +327,7 @@ void ld_group_acc_free(ld_group_acc *a)
 	free(a->code_vid);
 	free(a->dense_counts);
 	free(a->touched);
+	free(a->shape_hist);
 	free(a->addr_copy);
 	free(a->pbits);
 	free(a->str_copy);
@@ -853,6 +861,51 @@ static void add_dense(ld_group_acc *a, const ld_block *b, const uint32_t *sel, u
 	a->n_touched = nt;
 }
 
+/* Group-by dport alone over a block's shape view: rows are counted per shape, then each shape's
+ * count goes to its dport.  Four interleaved histograms, so that runs of one shape do not
+ * serialize on a single counter. */
+static bool add_dense_shapes(ld_group_acc *a, const ld_block *b, const uint32_t *sel,
+			     uint32_t nsel)
+{
+	const uint32_t ns = b->n_shapes, stride = LD_BLOCK_MAX_SHAPES;
+	if (!a->shape_hist) {
+		a->shape_hist = malloc(4 * (size_t)stride * sizeof *a->shape_hist);
+		if (!a->shape_hist)
+			return false;
+	}
+	uint32_t *h0 = a->shape_hist, *h1 = h0 + stride, *h2 = h1 + stride, *h3 = h2 + stride;
+	for (uint32_t r = 0; r < ns; r++)
+		h0[r] = h1[r] = h2[r] = h3[r] = 0;
+	uint32_t s = 0;
+#define HIST(R)                                                                                  \
+	do {                                                                                     \
+		for (; s + 4 <= nsel; s += 4) {                                                 \
+			h0[(R)[sel[s]]]++;                                                      \
+			h1[(R)[sel[s + 1]]]++;                                                  \
+			h2[(R)[sel[s + 2]]]++;                                                  \
+			h3[(R)[sel[s + 3]]]++;                                                  \
+		}                                                                                \
+		for (; s < nsel; s++)                                                            \
+			h0[(R)[sel[s]]]++;                                                      \
+	} while (0)
+	if (b->shape_rank8)
+		HIST(b->shape_rank8);
+	else
+		HIST(b->shape_rank16);
+#undef HIST
+	uint64_t *cnt = a->dense_counts;
+	for (uint32_t r = 0; r < ns; r++) {
+		uint64_t c = (uint64_t)h0[r] + h1[r] + h2[r] + h3[r];
+		if (!c)
+			continue;
+		uint32_t k = b->shape_dport[r];
+		if (cnt[k] == 0)
+			a->touched[a->n_touched++] = k;
+		cnt[k] += c;
+	}
+	return true;
+}
+
 int ld_group_acc_add(ld_group_acc *a, const ld_block *b, const uint32_t *sel, uint32_t nsel, ld_err *err)
 {
 	if (nsel == 0)
@@ -869,6 +922,18 @@ int ld_group_acc_add(ld_group_acc *a, const ld_block *b, const uint32_t *sel, ui
 			return -1;
 		}
 	}
+	int dc = a->spec.distinct_col;
+	unsigned nc = a->spec.n_cols;
+	if (b->n_shapes && !b->dport) { /* the shape view (LD_COL_SHAPE_DPORT) */
+		if (!(nc == 1 && a->spec.cols[0] == LD_QCOL_DPORT && dc < 0 && a->dense &&
+		      a->shift[0] == 0)) {
+			ld_err_set(err, "column 'dport' was not decoded");
+			return -1;
+		}
+		if (!add_dense_shapes(a, b, sel, nsel))
+			goto oom;
+		return 0;
+	}
 	for (unsigned k = 0; k < a->spec.n_cols; k++) {
 		unsigned c = a->spec.cols[k];
 		const void *col = col_ids(b, c) ? (const void *)col_ids(b, c) :
@@ -879,13 +944,11 @@ int ld_group_acc_add(ld_group_acc *a, const ld_block *b, const uint32_t *sel, ui
 			return -1;
 		}
 	}
-	int dc = a->spec.distinct_col;
 	if (dc >= 0 && !col_ids(b, (unsigned)dc) && !col_u8(b, (unsigned)dc) &&
 	    !(dc == LD_QCOL_SPORT ? (const void *)b->sport : dc == LD_QCOL_DPORT ? (const void *)b->dport : NULL)) {
 		ld_err_set(err, "column '%s' was not decoded", ld_qcol_name((unsigned)dc));
 		return -1;
 	}
-	unsigned nc = a->spec.n_cols;
 	if (nc == 1 && a->dense && (dc < 0 || a->pdense)) {
 		add_dense(a, b, sel, nsel);
 		return 0;

@@ -125,7 +125,9 @@ int ld_decoder_init(ld_decoder *d)
 	d->sport_eq = malloc(n);
 	d->shape_rank = malloc(n * sizeof(uint16_t));
 	d->shape_tab = malloc(LD_SHAPE_MAX * sizeof(ld_shape));
-	if (!d->sport_eq || !d->shape_rank || !d->shape_tab || !d->dctx || !d->ts || !d->src || !d->dst || !d->len || !d->rule || !d->reporter ||
+	d->shape_rank8 = malloc(n);
+	d->shape_dport = malloc(LD_SHAPE_MAX * sizeof(uint16_t));
+	if (!d->shape_rank8 || !d->shape_dport || !d->sport_eq || !d->shape_rank || !d->shape_tab || !d->dctx || !d->ts || !d->src || !d->dst || !d->len || !d->rule || !d->reporter ||
 	    !d->vif || !d->sport || !d->dport || !d->proto || !d->raw) {
 		ld_decoder_free(d);
 		return -1;
@@ -155,6 +157,8 @@ void ld_decoder_free(ld_decoder *d)
 	free(d->sport_eq);
 	free(d->shape_rank);
 	free(d->shape_tab);
+	free(d->shape_rank8);
+	free(d->shape_dport);
 	free(d->pred);
 	ld_buf_free(&d->tmp);
 	ld_buf_free(&d->raw_bytes);
@@ -631,9 +635,10 @@ static int shape_ranks16(const uint8_t *p, const uint8_t *end, uint32_t n, uint6
 }
 
 /* Fills the member columns in `fill` (enum ld_col bits; LD_COL_SPORT means the sport == dport
- * flags) from a shape column. */
+ * flags) from a shape column; with `view`, also keeps the ranks and each shape's dport
+ * (d->view_shapes, d->shape_rank8 or d->shape_rank, d->shape_dport). */
 static int shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_strs, bool *has_len,
-			uint32_t fill)
+			uint32_t fill, bool view)
 {
 	const uint8_t *p = c->p, *end = c->p + c->len;
 	uint64_t ns;
@@ -656,6 +661,14 @@ static int shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_s
 		return -1;
 	if (!*has_len)
 		fill &= ~(uint32_t)LD_COL_LEN;
+	if (view) {
+		for (uint64_t i = 0; i < ns; i++)
+			d->shape_dport[i] = tab[i].dport;
+		if (r8) /* r8 points into the inflate buffer, which the next column reuses */
+			memcpy(d->shape_rank8, r8, n);
+		d->view_rank8 = r8 != NULL;
+		d->view_shapes = (uint32_t)ns;
+	}
 	/* per-column copies of the table: the gathers then read dense arrays */
 	union {
 		uint8_t u8[LD_SHAPE_MAX];
@@ -727,6 +740,11 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 	uint32_t n = b->rows;
 	uint32_t need = with_deps(b, columns);
 	memset(out, 0, sizeof(*out));
+	/* the shape view stands in for the dport column of a shaped block (LD_COL_SHAPE_DPORT) */
+	bool view = (columns & LD_COL_SHAPE_DPORT) && (columns & LD_COL_DPORT) &&
+		    b->cols[5].enc == LD_ENC_SHAPE && b->cols[4].enc == LD_ENC_IN_SHAPE &&
+		    !(need & LD_COL_SPORT);
+	d->view_shapes = 0;
 	if (need & (LD_COL_RULE | LD_COL_REPORTER | LD_COL_VIF) && s->hdr.n_addrs > d->pred_cap) {
 		free(d->pred);
 		d->pred = calloc(s->hdr.n_addrs, sizeof(uint64_t));
@@ -809,7 +827,9 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 			if (col->enc == LD_ENC_SHAPE) {
 				/* proto is in `need` for the slot; gather it only when asked */
 				uint32_t fill = columns & LD_COL_PROTO ? need : need & ~(uint32_t)LD_COL_PROTO;
-				rc = shape_decode(d, buf, n, s->hdr.n_strs, &shape_len, fill);
+				if (view)
+					fill &= ~(uint32_t)LD_COL_DPORT;
+				rc = shape_decode(d, buf, n, s->hdr.n_strs, &shape_len, fill, view);
 				shaped = rc == 0;
 			} else {
 				rc = dec_raw8(buf, d->proto, n);
@@ -837,6 +857,13 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 	out->dst = columns & LD_COL_DST ? d->dst : NULL;
 	out->sport = columns & LD_COL_SPORT ? d->sport : NULL;
 	out->dport = columns & LD_COL_DPORT ? d->dport : NULL;
+	if (view) {
+		out->dport = NULL;
+		out->n_shapes = d->view_shapes;
+		out->shape_rank8 = d->view_rank8 ? d->shape_rank8 : NULL;
+		out->shape_rank16 = d->view_rank8 ? NULL : d->shape_rank;
+		out->shape_dport = d->shape_dport;
+	}
 	out->proto = columns & LD_COL_PROTO ? d->proto : NULL;
 	out->action = columns & LD_COL_ACTION ? d->action : NULL;
 	out->dir = columns & LD_COL_DIR ? d->dir : NULL;

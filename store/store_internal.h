@@ -149,6 +149,7 @@ typedef struct ld_shape {
 } ld_shape;
 static_assert(sizeof(ld_shape) == 16, "shape key is 16 bytes");
 #define LD_SHAPE_MAX 4096u /* distinct shapes per block; more and the block uses columns */
+static_assert(LD_SHAPE_MAX == LD_BLOCK_MAX_SHAPES, "ld_block's shape view holds every shape");
 
 typedef struct ld_shape_enc {
 	uint32_t *slots, *count, *rank, *order, *row;
@@ -213,6 +214,10 @@ typedef struct ld_decoder {
 	uint8_t *sport_eq;
 	uint16_t *shape_rank;
 	ld_shape *shape_tab;
+	uint8_t *shape_rank8;   /* the shape view's one-byte ranks, kept apart from tmp */
+	uint16_t *shape_dport;  /* the shape view's dport per shape */
+	uint32_t view_shapes;   /* shapes in the view of the last decoded block, 0 = none */
+	bool view_rank8;
 	ld_buf tmp, raw_bytes;
 	uint64_t *pred;
 	uint32_t pred_cap, gen;

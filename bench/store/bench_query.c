@@ -298,7 +298,7 @@ static int run_logdrop(const char *dir, const char *where, const ld_group_spec *
 	ld_scan_spec_init(&spec);
 	ld_query_pushdown(e, &spec);
 	spec.threads = threads;
-	spec.columns = ld_query_columns(e) | (gs ? ld_group_columns(gs) : 0);
+	spec.columns = ld_query_columns(e) | (gs ? ld_group_columns(gs, ld_query_columns(e)) : 0);
 	if (!spec.columns)
 		spec.columns = LD_COL_PROTO; /* a count of everything still decodes one column */
 	if (late && e) {

@@ -1,7 +1,8 @@
 /* fuzz_segment_read.c — libFuzzer target: the input is a segment file.  It is validated, every
- * block decoded with every column, rows rebuilt and the zone-map pruning asked about an address
- * of the segment.  Checksums are not enforced here (ld_seg_ignore_crc) so that mutations reach
- * the decoders behind them; the reader must reject or decode anything without crashing. */
+ * block decoded with every column (and once with dport as its shape view), rows rebuilt and the
+ * zone-map pruning asked about an address of the segment.  Checksums are not enforced here
+ * (ld_seg_ignore_crc) so that mutations reach the decoders behind them; the reader must reject
+ * or decode anything without crashing. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +40,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (uint32_t b = 0; b < s.hdr.blocks; b++) {
 		sink += ld_seg_block_may_match(&s, b, &spec, ids, id >= 0 ? 1 : 0);
 		ld_block blk;
+		/* dport as a shape view: every rank must index the block's shape table */
+		if (ld_seg_decode_block(&d, &s, b, LD_COL_DPORT | LD_COL_SHAPE_DPORT, &blk, NULL,
+					&err) == 0 && blk.n_shapes)
+			for (uint32_t i = 0; i < blk.n; i++)
+				sink += blk.shape_dport[blk.shape_rank8 ? blk.shape_rank8[i] :
+									 blk.shape_rank16[i]];
 		if (ld_seg_decode_block(&d, &s, b, LD_COL_ALL, &blk, NULL, &err) != 0)
 			continue;
 		for (uint32_t i = 0; i < blk.n; i++) {
