@@ -222,7 +222,12 @@ static int run(const char *base, const char *name, const ld_record *recs, size_t
 
 int main(int argc, char **argv)
 {
-	size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 10000000;
+	char *end = NULL;
+	size_t n = argc > 1 ? strtoull(argv[1], &end, 10) : 10000000;
+	if (argc > 3 || (argc > 1 && (*end || n == 0))) {
+		fprintf(stderr, "usage: bench_store_write [records (default 10000000)] [dir]\n");
+		return 2;
+	}
 	const char *base = argc > 2 ? argv[2] : getenv("TMPDIR");
 	if (!base || !*base)
 		base = "/tmp";
