@@ -137,8 +137,6 @@ int ld_rowset_init(ld_rowset *rs, bool keep_raw)
 {
 	memset(rs, 0, sizeof(*rs));
 	rs->keep_raw = keep_raw;
-	/* without the cache the row set still works (the table answers every lookup) */
-	rs->v4_cache = calloc((size_t)1 << V4_CACHE_BITS, sizeof(uint64_t));
 	rs->ts_min = INT64_MAX;
 	rs->ts_max = INT64_MIN;
 	return 0;
@@ -475,6 +473,10 @@ int ld_rowset_add_raw(ld_rowset *rs, const ld_record *r, bool with_raw)
 {
 	if (ld_unlikely(rs->n == rs->cap) && ld_rowset_reserve(rs, rs->n + 1) != 0)
 		return -1;
+	/* the cache is for appending writers, not for row sets rebuilt from a journal or a
+	 * segment; without it the row set still works (the table answers every lookup) */
+	if (ld_unlikely(!rs->v4_cache))
+		rs->v4_cache = calloc((size_t)1 << V4_CACHE_BITS, sizeof(uint64_t));
 	int64_t s = intern_addr_cached(rs, &r->src, &rs->last_addr[0]);
 	int64_t d = intern_addr_cached(rs, &r->dst, &rs->last_addr[1]);
 	int64_t ru = intern_str_cached(rs, r->rule, &rs->last_str[0]);
