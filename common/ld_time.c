@@ -201,7 +201,10 @@ bool ld_time_parse_arg(const char *s, int64_t now_ns, int64_t *out_ns)
 		int64_t d;
 		if (!ld_duration_parse(s + 1, &d))
 			return false;
-		*out_ns = s[0] == '-' ? now_ns - d : now_ns + d;
+		/* a relative time that leaves the clock's range is not a time */
+		if (s[0] == '-' ? __builtin_sub_overflow(now_ns, d, out_ns)
+				: __builtin_add_overflow(now_ns, d, out_ns))
+			return false;
 		return true;
 	}
 	size_t len = strlen(s);

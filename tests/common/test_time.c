@@ -96,6 +96,8 @@ static void test_args(void **state)
 	assert_int_equal(t, now - 7200 * LD_NS_PER_SEC);
 	assert_true(ld_time_parse_arg("-30m", now, &t));
 	assert_int_equal(t, now - 1800 * LD_NS_PER_SEC);
+	/* beyond the clock's range (about year 2262) is an error, not a wrapped time */
+	assert_false(ld_time_parse_arg("+7777777777s", now, &t));
 	assert_true(ld_time_parse_arg("2026-11-02T09:00:00+01:00", now, &t));
 	assert_int_equal(t, now);
 	assert_true(ld_time_parse_arg("2026-11-02", now, &t));
