@@ -1,5 +1,6 @@
 /* ld_engine.c — per-host east-west scan scoring (see ld_analyze.h for the contract). */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,8 @@ typedef struct hab_ent {
 } hab_ent;
 
 typedef struct host {
+	/* what every attempt touches comes first (a retry reads only these lines and one line
+	 * of each novelty table; the batch driver prefetches exactly those) */
 	uint32_t ident;
 	uint8_t level, authorised, alerted, suspected;
 	uint8_t class_mask, alert_class_mask, peak_tier, would_alert;
@@ -48,23 +51,26 @@ typedef struct host {
 	uint16_t today_day, n_today;
 	uint16_t bloom_n[2]; /* keys in the peer and the peer+port filters */
 	uint32_t bloom_day;
+	uint64_t *bloom; /* lazily allocated: [0..BLOOM_WORDS) peers, then peer+port, then the
+			  * RECENT_N (key, time) pairs of overflow-mode de-duplication */
+	int64_t last_scored;
+	uint32_t attempts, retries;
+	uint32_t today[TODAY_N];
+	hab_ent hab[HAB_N];
+	/* the rest is read only by attempts that reach the scoring */
 	float s[3], peak[3], alert_peak, vert_peak;
 	int64_t s_t[3], s_start[3];
 	uint32_t fc_since[3];
-	int64_t first_alert, first_suspect, onset, last_alert, last_scored;
-	uint32_t attempts, retries, first_contacts, scored, peers, alerts;
+	int64_t first_alert, first_suspect, onset, last_alert;
+	uint32_t first_contacts, scored, peers, alerts;
 	uint32_t attempts_at_alert, seq_pairs, seq_total, same_subnet, last_v4;
 	uint32_t habitual_hits, fleet_discounted, vert_max, vert_peer, n_pset, ring_pos, ring_n;
-	uint32_t peer_key[PEER_SLOTS], peer_ds[PEER_SLOTS];
 	uint32_t pp_key[PP_SLOTS], pp_ds[PP_SLOTS];
-	uint64_t *bloom; /* lazily allocated: [0..BLOOM_WORDS) peers, then peer+port, then the
-			  * RECENT_N (key, time) pairs of overflow-mode de-duplication */
+	uint32_t peer_key[PEER_SLOTS], peer_ds[PEER_SLOTS];
 	ring_ent ring[RING_N];
 	vtrack vt[VERT_N];
 	ld_port_count ports[PORTS_N];
 	uint32_t pset[PSET_N];
-	hab_ent hab[HAB_N];
-	uint32_t today[TODAY_N];
 } host;
 
 struct ld_engine {
@@ -520,17 +526,26 @@ static bool fleet_common(const ld_engine *e, uint8_t proto, uint16_t port)
 static unsigned habit_note(host *h, uint32_t key, int64_t ts, bool may_insert)
 {
 	uint16_t day = (uint16_t)((ts / (86400 * LD_NS_PER_SEC)) & 0xFFFF);
-	hab_ent *slot = NULL, *weakest = &h->hab[0];
-	for (unsigned i = 0; i < HAB_N; i++) {
+	hab_ent *slot = NULL;
+	for (unsigned i = 0; i < HAB_N; i++)
 		if (h->hab[i].key == key) {
 			slot = &h->hab[i];
 			break;
 		}
-		if (__builtin_popcount(h->hab[i].days) < __builtin_popcount(weakest->days))
-			weakest = &h->hab[i];
-	}
 	if (!slot) {
-		if (!may_insert || (weakest->key && __builtin_popcount(weakest->days) > 1))
+		if (!may_insert)
+			return 0;
+		/* the weakest pair (fewest days) makes room, unless it is a habit itself */
+		hab_ent *weakest = &h->hab[0];
+		int weakest_days = __builtin_popcount(weakest->days);
+		for (unsigned i = 1; i < HAB_N && weakest_days > 0; i++) {
+			int d = __builtin_popcount(h->hab[i].days);
+			if (d < weakest_days) {
+				weakest = &h->hab[i];
+				weakest_days = d;
+			}
+		}
+		if (weakest->key && weakest_days > 1)
 			return 0;
 		slot = weakest;
 		slot->key = key;
@@ -726,6 +741,13 @@ const ld_addr *ld_engine_addr(const ld_engine *e, uint32_t id)
 	return &e->ids.addrs[id].a;
 }
 
+/* Key of a (peer, proto, port) attempt in the novelty table; ICMP types are not ports */
+static inline uint32_t pp_key_of(uint32_t peer_hash, uint8_t proto, uint16_t dport)
+{
+	uint16_t port = proto == 1 ? 0 : dport;
+	return mix32(peer_hash * 0x9E3779B1u ^ ((uint32_t)proto << 16 | port)) | 1;
+}
+
 void ld_engine_prefetch(const ld_engine *e, const ld_cevent *ev, int stage)
 {
 	if (ev->src >= e->ids.n_addrs || ev->dst >= e->ids.n_addrs)
@@ -742,8 +764,18 @@ void ld_engine_prefetch(const ld_engine *e, const ld_cevent *ev, int stage)
 	uint32_t id = si->static_ident != LD_ID_NONE ? si->static_ident : si->last_ident;
 	if (id == LD_ID_NONE || id >= e->ids.n_ids)
 		return;
-	/* (prefetching the host state too was measured slower: it needs the identity loaded) */
 	__builtin_prefetch(&e->ids.ids[id]);
+	/* the scoring state this address used last: its hot head and the lines of the novelty
+	 * table this attempt probes first (the host array itself is small and cached) */
+	if (si->last_host >= e->n_hosts)
+		return;
+	const host *h = e->hosts[si->last_host];
+	const char *head = (const char *)h;
+	for (size_t off = 0; off < offsetof(host, s); off += 64)
+		__builtin_prefetch(head + off);
+	uint32_t j = mix32(pp_key_of(e->ids.addrs[ev->dst].h, ev->proto, ev->dport)) & (PP_SLOTS - 1);
+	__builtin_prefetch(&h->pp_key[j]);
+	__builtin_prefetch(&h->pp_ds[j]);
 }
 
 void ld_engine_feed_event(ld_engine *e, const ld_event *ev)
@@ -883,6 +915,7 @@ void ld_engine_feed_compact(ld_engine *e, const ld_cevent *ev)
 	host *h = host_of(e, ident);
 	if (!h)
 		return;
+	e->ids.addrs[sa].last_host = id->host;
 	si = &e->ids.addrs[sa];
 	di = &e->ids.addrs[da];
 	if (allow)
@@ -897,7 +930,7 @@ void ld_engine_feed_compact(ld_engine *e, const ld_cevent *ev)
 	uint32_t horizon = (uint32_t)(c->horizon_ns / (LD_NS_PER_SEC / DS_PER_SEC));
 	uint32_t dedupe = (uint32_t)(c->dedupe_ns / (LD_NS_PER_SEC / DS_PER_SEC));
 	uint16_t port = ev->proto == 1 ? 0 : ev->dport;
-	uint32_t pp_key = mix32(di->h * 0x9E3779B1u ^ ((uint32_t)ev->proto << 16 | port)) | 1;
+	uint32_t pp_key = pp_key_of(di->h, ev->proto, ev->dport);
 	if ((h->pp_overflow || h->peers_overflow) && !h->bloom) {
 		h->bloom = calloc(2 * BLOOM_WORDS + RECENT_N, sizeof(uint64_t));
 		h->bloom_day = now;

@@ -143,6 +143,7 @@ uint32_t ld_idtab_addr(ld_idtab *t, const ld_addr *a)
 	ai->a = *a;
 	ai->dyn_ident = LD_ID_NONE;
 	ai->last_ident = LD_ID_NONE;
+	ai->last_host = LD_ID_NONE;
 	ai->h = addr_hash(a) | 1;
 	ai->static_ident = LD_ID_NONE;
 	if (t->inv) {

@@ -28,6 +28,7 @@ typedef struct ld_addr_info {
 	uint32_t dyn_ident; /* current address-keyed identity, LD_ID_NONE until needed */
 	uint32_t dyn_vif;
 	uint32_t last_ident; /* identity this address resolved to last (prefetch hint only) */
+	uint32_t last_host;  /* scoring state its last scored record used (prefetch hint only) */
 	uint32_t static_ident; /* the one inventory desktop holding it at all times, or NONE */
 	uint32_t nrec;         /* noise records counted here, not yet folded into static_ident */
 	int64_t nfirst, nlast;
