@@ -9,6 +9,21 @@
 #include "ld_scan.h"
 #include "ld_time.h"
 
+/* A segment's dictionaries translated for the engine, kept while its blocks arrive: a block of
+ * an estate's drops names most of the segment's addresses, and interning each again per block
+ * cost more than absorbing the rows.  Maps live for one scan (one time slice): within it a
+ * segment name stands for one unchanging file, across scans a journal may have grown. */
+#define DICT_MAPS 8
+typedef struct dict_map {
+	char *segment; /* with the dictionary pointers and sizes: which segment this maps */
+	const ld_addr *addrs;
+	const ld_str *strs;
+	uint32_t n_addrs, n_strs;
+	uint32_t *addr_id;  /* dictionary index -> engine address id; UINT32_MAX until first use */
+	uint32_t *vif_code; /* string index -> ld_vif_code() of it */
+	uint64_t used;
+} dict_map;
+
 typedef struct collect {
 	pthread_mutex_t mu;
 	ld_engine *e;
@@ -17,8 +32,8 @@ typedef struct collect {
 	int64_t from, to;
 	uint64_t rows, damaged, absorbed;
 	int64_t abs_min, abs_max; /* time span of the absorbed records */
-	uint32_t *map; /* block dictionary index -> engine address id */
-	uint32_t map_cap;
+	dict_map maps[DICT_MAPS];
+	uint64_t clock; /* for evicting the least recently used map */
 	bool oom;
 } collect;
 
@@ -105,26 +120,70 @@ static bool wanted(const collect *c, const ld_block *b, uint32_t i)
 	       (a == LD_ACTION_DROP || a == LD_ACTION_REJECT || a == LD_ACTION_DENY);
 }
 
-/* Engine address id of dictionary entry k, interned on first use in this block. */
-static uint32_t addr_of(collect *c, const ld_block *b, uint32_t k)
+static void dict_map_clear(dict_map *m)
+{
+	free(m->segment);
+	free(m->addr_id);
+	free(m->vif_code);
+	memset(m, 0, sizeof *m);
+}
+
+/* The map of b's segment dictionaries, built on the first block of that segment; NULL on OOM. */
+static dict_map *dict_map_of(collect *c, const ld_block *b)
+{
+	const char *seg = b->segment ? b->segment : "";
+	dict_map *victim = &c->maps[0];
+	for (unsigned i = 0; i < DICT_MAPS; i++) {
+		dict_map *m = &c->maps[i];
+		if (m->segment && m->addrs == b->addrs && m->n_addrs == b->n_addrs &&
+		    m->strs == b->strs && m->n_strs == b->n_strs && strcmp(m->segment, seg) == 0) {
+			m->used = ++c->clock;
+			return m;
+		}
+		if (m->used < victim->used)
+			victim = m;
+	}
+	dict_map_clear(victim);
+	victim->segment = strdup(seg);
+	victim->addr_id = malloc(((size_t)b->n_addrs + 1) * sizeof *victim->addr_id);
+	victim->vif_code = malloc(((size_t)b->n_strs + 1) * sizeof *victim->vif_code);
+	if (!victim->segment || !victim->addr_id || !victim->vif_code) {
+		dict_map_clear(victim);
+		return NULL;
+	}
+	memset(victim->addr_id, 0xFF, (size_t)b->n_addrs * sizeof *victim->addr_id);
+	for (uint32_t k = 0; k < b->n_strs; k++)
+		victim->vif_code[k] = ld_vif_code(b->strs[k]);
+	victim->addrs = b->addrs;
+	victim->strs = b->strs;
+	victim->n_addrs = b->n_addrs;
+	victim->n_strs = b->n_strs;
+	victim->used = ++c->clock;
+	return victim;
+}
+
+/* Engine address id of dictionary entry k, interned on its first use in the segment. */
+static uint32_t addr_of(collect *c, dict_map *m, const ld_block *b, uint32_t k)
 {
 	if (k >= b->n_addrs)
 		return UINT32_MAX;
-	if (c->map[k] == UINT32_MAX)
-		c->map[k] = ld_engine_addr_id(c->e, &b->addrs[k]);
-	return c->map[k];
+	if (m->addr_id[k] == UINT32_MAX)
+		m->addr_id[k] = ld_engine_addr_id(c->e, &b->addrs[k]);
+	return m->addr_id[k];
 }
 
 static int on_block(void *ctx, int thread, const ld_block *b)
 {
 	(void)thread;
 	collect *c = ctx;
-	uint32_t keep = 0;
-	for (uint32_t i = 0; i < b->n; i++)
+	uint32_t keep = 0, in_slice = 0;
+	for (uint32_t i = 0; i < b->n; i++) {
 		keep += wanted(c, b, i);
+		in_slice += b->ts[i] >= c->from && b->ts[i] < c->to;
+	}
 	/* interning and appending share the engine's address table: one block at a time */
 	pthread_mutex_lock(&c->mu);
-	c->rows += b->n;
+	c->rows += in_slice; /* a block spanning two slices is delivered to both */
 	if (c->n + keep > c->cap) {
 		uint64_t nc = c->cap ? c->cap : 65536;
 		while (nc < c->n + keep)
@@ -135,21 +194,20 @@ static int on_block(void *ctx, int thread, const ld_block *b)
 		c->ev = ne;
 		c->cap = nc;
 	}
-	if (b->n_addrs > c->map_cap) {
-		uint32_t *nm = realloc(c->map, b->n_addrs * sizeof *nm);
-		if (!nm)
-			goto oom;
-		c->map = nm;
-		c->map_cap = b->n_addrs;
-	}
-	memset(c->map, 0xFF, b->n_addrs * sizeof *c->map);
+	dict_map *m = dict_map_of(c, b);
+	if (!m)
+		goto oom;
+	/* first the block's wanted rows as events, then the order-independent ones absorbed with
+	 * the engine's address state fetched a few rows ahead (it is too large to stay cached) */
+	ld_cevent *out = &c->ev[c->n];
+	uint32_t got = 0;
 	for (uint32_t i = 0; i < b->n; i++) {
 		if (!wanted(c, b, i))
 			continue;
-		ld_cevent *ev = &c->ev[c->n++];
+		ld_cevent *ev = &out[got];
 		ev->ts_ns = b->ts[i];
-		ev->src = addr_of(c, b, b->src[i]);
-		ev->dst = addr_of(c, b, b->dst[i]);
+		ev->src = addr_of(c, m, b, b->src[i]);
+		ev->dst = addr_of(c, m, b, b->dst[i]);
 		ev->sport = b->sport[i];
 		ev->dport = b->dport[i];
 		ev->proto = b->proto[i];
@@ -157,18 +215,27 @@ static int on_block(void *ctx, int thread, const ld_block *b)
 		ev->dir = b->dir[i];
 		ev->tcp_flags = b->tcp_flags[i];
 		ev->present = b->present[i];
-		ev->vif = b->vif && b->vif[i] < b->n_strs ? ld_vif_code(b->strs[b->vif[i]]) : 0;
-		if (ev->src == UINT32_MAX || ev->dst == UINT32_MAX)
-			c->n--; /* out of memory in the address table, or a corrupt index */
-		else if (ld_engine_absorb(c->e, ev)) {
-			c->n--; /* order-independent (mostly discovery noise): no need to sort it */
-			if (!c->absorbed || ev->ts_ns < c->abs_min)
-				c->abs_min = ev->ts_ns;
-			if (!c->absorbed || ev->ts_ns > c->abs_max)
-				c->abs_max = ev->ts_ns;
-			c->absorbed++;
-		}
+		ev->vif = b->vif && b->vif[i] < b->n_strs ? m->vif_code[b->vif[i]] : 0;
+		/* a failed intern (out of memory) or a corrupt index drops the row */
+		got += ev->src != UINT32_MAX && ev->dst != UINT32_MAX;
 	}
+	uint32_t kept = 0;
+	for (uint32_t i = 0; i < got; i++) {
+		if (i + 8 < got)
+			ld_engine_prefetch(c->e, &out[i + 8], 1);
+		const ld_cevent *ev = &out[i];
+		if (!ld_engine_absorb(c->e, ev)) {
+			out[kept++] = *ev;
+			continue;
+		}
+		/* order-independent (mostly discovery noise): no need to sort it */
+		if (!c->absorbed || ev->ts_ns < c->abs_min)
+			c->abs_min = ev->ts_ns;
+		if (!c->absorbed || ev->ts_ns > c->abs_max)
+			c->abs_max = ev->ts_ns;
+		c->absorbed++;
+	}
+	c->n += kept;
 	pthread_mutex_unlock(&c->mu);
 	return 0;
 oom:
@@ -222,6 +289,8 @@ int ld_batch_run(ld_engine *e, const char *dir, int64_t from_ns, int64_t to_ns,
 		/* damaged data is reported once, by the first slice's scan */
 		spec.on_damage = s0 == lo ? on_damage : NULL;
 		ld_scan_stats ss;
+		for (unsigned i = 0; i < DICT_MAPS; i++)
+			dict_map_clear(&c.maps[i]);
 		rc = ld_scan(a, &spec, on_block, &c, &ss, err);
 		if (s0 == lo)
 			st->damaged = c.damaged + ss.segments_damaged;
@@ -257,7 +326,8 @@ int ld_batch_run(ld_engine *e, const char *dir, int64_t from_ns, int64_t to_ns,
 	}
 	ld_archive_close(a);
 	pthread_mutex_destroy(&c.mu);
-	free(c.map);
+	for (unsigned i = 0; i < DICT_MAPS; i++)
+		dict_map_clear(&c.maps[i]);
 	free(c.ev);
 	return rc < 0 ? -1 : 0;
 }

@@ -14,7 +14,9 @@
 #include "ld_analyze.h"
 
 typedef struct ld_batch_stats {
-	uint64_t rows, fed, damaged;
+	uint64_t rows;    /* store rows in [from, to), whatever their verdict */
+	uint64_t fed;     /* drop/reject/deny rows among them given to the engine */
+	uint64_t damaged; /* segments or blocks skipped as damaged */
 	int64_t min_ts, max_ts;
 } ld_batch_stats;
 

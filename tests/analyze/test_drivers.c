@@ -185,10 +185,94 @@ static void test_live_equals_batch(void **state)
 	rm_rf(dir);
 }
 
+/* Batch scoring over one store laid out three ways: many one-block segments, segments of
+ * several blocks (dictionaries shared by the blocks of a segment), and rows still only in the
+ * journal of an open writer.  All three give the same alerts and the same counts. */
+static void run_layout(const ld_estate *es, const ld_analyze_config *cfg, uint32_t segment_rows,
+		       bool leave_in_journal, alerts *out, ld_engine_stats *st)
+{
+	ld_err err;
+	char dir[] = "/tmp/ld-analyze-layout-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	ld_store_opts so;
+	ld_store_opts_default(&so);
+	so.segment_rows = segment_rows;
+	ld_writer *w = ld_writer_open(dir, &so, &err);
+	assert_non_null(w);
+	uint64_t n = ld_estate_count(es);
+	for (uint64_t i = 0; i < n; i++) {
+		ld_record r;
+		ld_estate_record(es, i, &r);
+		assert_int_equal(ld_writer_append(w, &r, &err), 0);
+	}
+	if (leave_in_journal)
+		assert_int_equal(ld_writer_sync(w, &err), 0);
+	else
+		assert_int_equal(ld_writer_close(w, &err), 0);
+	ld_engine *e = ld_engine_new(cfg, ld_estate_inventory(es), &err);
+	assert_non_null(e);
+	ld_engine_set_alert_fn(e, on_alert, out);
+	ld_batch_stats bs;
+	assert_int_equal(ld_batch_run(e, dir, INT64_MIN, INT64_MAX, &bs, &err), 0);
+	assert_int_equal(bs.rows, n);
+	ld_engine_stats_get(e, st);
+	ld_engine_free(e);
+	if (leave_in_journal)
+		assert_int_equal(ld_writer_close(w, &err), 0);
+	rm_rf(dir);
+}
+
+static void test_batch_store_layouts(void **state)
+{
+	(void)state;
+	ld_estate_opts o;
+	ld_estate_opts_default(&o);
+	o.desktops = 320;
+	o.seed = 5;
+	o.duration_ns = 24 * 3600 * LD_NS_PER_SEC;
+	o.scenarios = 1u << LD_SC_WANNACRY | 1u << LD_SC_NMAP_T1 | 1u << LD_SC_DHCP;
+	ld_err err;
+	ld_estate *es = ld_estate_generate(&o, &err);
+	assert_non_null(es);
+	/* more rows than two blocks, so a segment of the second layout has several */
+	assert_true(ld_estate_count(es) > 2 * 65536);
+	ld_analyze_config *cfg = malloc(sizeof *cfg);
+	assert_non_null(cfg);
+	ld_analyze_config_default(cfg);
+	alerts *a[3];
+	ld_engine_stats st[3];
+	const uint32_t seg_rows[3] = {40000, 4000000, 4000000};
+	for (int k = 0; k < 3; k++) {
+		a[k] = calloc(1, sizeof *a[k]);
+		assert_non_null(a[k]);
+		run_layout(es, cfg, seg_rows[k], k == 2, a[k], &st[k]);
+	}
+	assert_true(a[0]->n >= 2); /* the worm and the T1 scan */
+	for (int k = 1; k < 3; k++) {
+		assert_int_equal(a[k]->n, a[0]->n);
+		for (int i = 0; i < a[0]->n; i++) {
+			assert_true(a[k]->v[i].ts_ns == a[0]->v[i].ts_ns);
+			assert_int_equal(a[k]->v[i].host, a[0]->v[i].host);
+			assert_int_equal(a[k]->v[i].tier, a[0]->v[i].tier);
+		}
+		assert_int_equal(st[k].records, st[0].records);
+		assert_int_equal(st[k].east_west, st[0].east_west);
+		assert_int_equal(st[k].noise, st[0].noise);
+		assert_int_equal(st[k].attempts, st[0].attempts);
+		assert_int_equal(st[k].scored, st[0].scored);
+		assert_int_equal(st[k].hosts, st[0].hosts);
+	}
+	for (int k = 0; k < 3; k++)
+		free(a[k]);
+	free(cfg);
+	ld_estate_free(es);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_live_equals_batch),
+		cmocka_unit_test(test_batch_store_layouts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
