@@ -6,6 +6,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <cmocka.h>
 
@@ -270,6 +273,98 @@ static void test_pushdown(void **state)
 	tu_rmrf(dir);
 }
 
+/* Time stamps on grids: deltas are stored divided by their common divisor, by multiplication
+ * with an inverse; every grid, odd or even, tiny or near the 64-bit range, reads back exact. */
+typedef struct ts_seen {
+	int64_t *ts;
+	uint64_t n, cap;
+	pthread_mutex_t mu;
+} ts_seen;
+
+static int collect_ts(void *ctx, int thread, const ld_block *b)
+{
+	(void)thread;
+	ts_seen *t = ctx;
+	pthread_mutex_lock(&t->mu);
+	for (uint32_t i = 0; i < b->n && t->n < t->cap; i++)
+		t->ts[t->n++] = b->ts[i];
+	pthread_mutex_unlock(&t->mu);
+	return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void test_ts_grids(void **state)
+{
+	(void)state;
+	const int64_t day = 86400LL * 1000000000LL, t0 = 1793577600LL * 1000000000LL;
+	const int64_t grids[] = {1, 1000, 1000000, 3LL << 20, 7000000, 999999937, 1000000007};
+	for (size_t gi = 0; gi < sizeof grids / sizeof grids[0]; gi++) {
+		const uint32_t n = 5000;
+		int64_t *want = malloc(n * sizeof *want);
+		assert_non_null(want);
+		uint64_t x = 0x9E3779B97F4A7C15ull * (gi + 1);
+		int64_t t = t0 - 3 * day; /* some rows before the epoch of the grid's first day */
+		for (uint32_t i = 0; i < n; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			/* repeats, single steps and gaps, all multiples of the grid, over about 2 days */
+			uint64_t span = (uint64_t)(4 * day / n / grids[gi]);
+			uint64_t k = x % 8 == 0 ? 0 : x % 8 == 1 ? 1 : (x >> 8) % (span > 2 ? span : 2);
+			t += (int64_t)k * grids[gi];
+			want[i] = t;
+		}
+		char dir[256];
+		tu_tempdir(dir, sizeof(dir), "tsgrid");
+		ld_store_opts o;
+		ld_store_opts_default(&o);
+		o.keep_raw = false;
+		ld_err err;
+		ld_writer *w = ld_writer_open(dir, &o, &err);
+		assert_non_null(w);
+		for (uint32_t i = 0; i < n; i++) {
+			ld_record r;
+			memset(&r, 0, sizeof r);
+			r.ts_ns = want[i];
+			ld_addr_from_v4(&r.src, 0x0A000001u + i % 7);
+			ld_addr_from_v4(&r.dst, 0x0A000100u);
+			r.dport = 445;
+			r.proto = 6;
+			r.action = LD_ACTION_DROP;
+			assert_int_equal(ld_writer_append(w, &r, &err), 0);
+		}
+		assert_int_equal(ld_writer_close(w, &err), 0);
+		ld_archive *a = ld_archive_open(dir, &err);
+		assert_non_null(a);
+		ts_seen got = {.ts = malloc(n * sizeof(int64_t)), .cap = n};
+		assert_non_null(got.ts);
+		pthread_mutex_init(&got.mu, NULL);
+		ld_scan_spec spec;
+		ld_scan_spec_init(&spec);
+		spec.columns = LD_COL_TS;
+		ld_scan_stats st;
+		assert_int_equal(ld_scan(a, &spec, collect_ts, &got, &st, &err), 0);
+		assert_int_equal(st.segments_damaged, 0);
+		assert_int_equal(got.n, n);
+		qsort(want, n, sizeof *want, cmp_i64);
+		qsort(got.ts, n, sizeof *got.ts, cmp_i64);
+		for (uint32_t i = 0; i < n; i++)
+			if (got.ts[i] != want[i])
+				fail_msg("grid %lld: row %u reads %lld, wrote %lld", (long long)grids[gi],
+					 i, (long long)got.ts[i], (long long)want[i]);
+		pthread_mutex_destroy(&got.mu);
+		free(got.ts);
+		ld_archive_close(a);
+		free(want);
+		tu_rmrf(dir);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_1m_raw),
 		cmocka_unit_test(test_roundtrip_1m_noraw),
 		cmocka_unit_test(test_roundtrip_wide),
+		cmocka_unit_test(test_ts_grids),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
