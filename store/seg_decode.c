@@ -591,49 +591,6 @@ static const uint8_t *shape_ranks8(const uint8_t *p, const uint8_t *end, uint32_
 	return mx < ns ? p : NULL;
 }
 
-/* Ranks of any width into rank[]; -1 when they do not decode.  Ranks are below LD_SHAPE_MAX
- * (4096), so a canonical rank is one or two varint bytes, and a longer one is an error.  Eight
- * bytes are looked at together: when none has its high bit set they are eight whole ranks;
- * otherwise the one-byte ranks before the first two-byte one are taken, then that one.  Half
- * the instructions of a byte-by-byte walk on port-scan blocks (many two-byte ranks). */
-static int shape_ranks16(const uint8_t *p, const uint8_t *end, uint32_t n, uint64_t ns,
-			 uint16_t *rank)
-{
-	uint32_t k = 0, bad = 0;
-	while (k + 8 <= n && end - p >= 9) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		uint64_t m = w & 0x8080808080808080ull;
-		if (m == 0) {
-			for (unsigned j = 0; j < 8; j++)
-				rank[k + j] = p[j];
-			p += 8;
-			k += 8;
-			continue;
-		}
-		unsigned j = (unsigned)__builtin_ctzll(m) >> 3; /* one-byte ranks before it */
-		for (unsigned i = 0; i < j; i++)
-			rank[k + i] = p[i];
-		k += j;
-		p += j;
-		bad |= p[1] >> 7u;
-		rank[k++] = (uint16_t)((p[0] & 0x7fu) | (uint32_t)p[1] << 7);
-		p += 2;
-	}
-	for (; k < n; k++) {
-		uint64_t r;
-		if (!ld_get_varint(&p, end, &r) || r >= ns)
-			return -1;
-		rank[k] = (uint16_t)r;
-	}
-	if (p != end || bad)
-		return -1;
-	uint16_t mx = 0;
-	for (k = 0; k < n; k++)
-		mx = rank[k] > mx ? rank[k] : mx;
-	return mx < ns ? 0 : -1;
-}
-
 /* Fills the member columns in `fill` (enum ld_col bits; LD_COL_SPORT means the sport == dport
  * flags) from a shape column; with `view`, also keeps the ranks and each shape's dport
  * (d->view_shapes, d->shape_rank8 or d->shape_rank, d->shape_dport). */
@@ -657,7 +614,7 @@ static int shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_s
 			return -1;
 	const uint8_t *r8 = shape_ranks8(p, end, n, ns);
 	uint16_t *r16 = d->shape_rank;
-	if (!r8 && shape_ranks16(p, end, n, ns, r16) != 0)
+	if (!r8 && ld_shape_ranks16(p, end, n, ns, r16) != 0)
 		return -1;
 	if (!*has_len)
 		fill &= ~(uint32_t)LD_COL_LEN;

@@ -161,6 +161,12 @@ void ld_shape_enc_free(ld_shape_enc *s);
 void ld_shape_key(ld_shape *k, const ld_rowset *rs, uint32_t i, uint32_t rule_id, bool with_len);
 /* Encodes s->keys[0..n) into out; 1 when the block has too many distinct shapes, -1 on OOM. */
 int ld_shape_encode(ld_shape_enc *s, uint32_t n, bool with_len, ld_buf *out);
+/* Decodes n shape ranks of one or two varint bytes each from [p, end) into rank[]; -1 unless
+ * the bytes are exactly that and every rank is below ns (shape_ranks.c).  The portable variant
+ * is the same decoder without SIMD, for tests. */
+int ld_shape_ranks16(const uint8_t *p, const uint8_t *end, uint32_t n, uint64_t ns, uint16_t *rank);
+int ld_shape_ranks16_portable(const uint8_t *p, const uint8_t *end, uint32_t n, uint64_t ns,
+			      uint16_t *rank);
 
 typedef struct ld_seg_encoder {
 	ZSTD_CCtx *cctx;
