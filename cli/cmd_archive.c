@@ -18,7 +18,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: logdrop archive (info|verify|prune|compact) --data DIR\n"
-		"                       [--retention DUR | --before T]\n"
+		"                       [--anchor HEAD] [--retention DUR | --before T]\n"
 		"\n"
 		"  info      per UTC day: segments, rows, bytes, bytes/row; unsealed journal rows;\n"
 		"            time span; MANIFEST chain head (record it to anchor later verifications)\n"
@@ -31,6 +31,9 @@ static void usage(FILE *f)
 		"            MANIFEST, safe to interrupt\n"
 		"\n"
 		"  --data DIR        data directory (info and verify also take a read-only copy)\n"
+		"  --anchor HEAD     verify: a chain head printed by info earlier must still be in\n"
+		"                    the chain (a MANIFEST rewritten as a whole and hashed again\n"
+		"                    passes the chain check, but loses every earlier head)\n"
 		"  --retention DUR   prune: keep this much history (90s, 15m, 2h, 7d)\n"
 		"  --before T        prune: drop segments entirely older than T (RFC 3339 or -30d)\n"
 		"\n"
@@ -51,10 +54,11 @@ int cmd_archive(int argc, char **argv)
 		{"data", required_argument, NULL, 'd'},
 		{"retention", required_argument, NULL, 'r'},
 		{"before", required_argument, NULL, 'b'},
+		{"anchor", required_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *dir = NULL, *retention = NULL, *before = NULL;
+	const char *dir = NULL, *retention = NULL, *before = NULL, *anchor = NULL;
 	optind = 1;
 	opterr = 0;
 	int c;
@@ -63,6 +67,7 @@ int cmd_archive(int argc, char **argv)
 		case 'd': dir = optarg; break;
 		case 'r': retention = optarg; break;
 		case 'b': before = optarg; break;
+		case 'a': anchor = optarg; break;
 		case 'h': usage(stdout); return LD_EXIT_OK;
 		default:
 			return cli_usage_error("archive", "unknown or incomplete option '%s'",
@@ -88,6 +93,11 @@ int cmd_archive(int argc, char **argv)
 		return cli_usage_error("archive", "--retention and --before apply to prune only");
 	if (retention && before)
 		return cli_usage_error("archive", "give --retention or --before, not both");
+	uint8_t anchor_head[32];
+	if (anchor && a != 1)
+		return cli_usage_error("archive", "--anchor applies to verify only");
+	if (anchor && !ld_archive_anchor_parse(anchor, anchor_head))
+		return cli_usage_error("archive", "--anchor wants the 64 hex digits info prints");
 	ld_err err;
 	switch (a) {
 	case 0: {
@@ -98,7 +108,8 @@ int cmd_archive(int argc, char **argv)
 	}
 	case 1: {
 		long printed = 0;
-		long n = ld_archive_verify(dir, print_problem, &printed, &err);
+		long n = ld_archive_verify_anchored(dir, anchor ? anchor_head : NULL, print_problem,
+						    &printed, &err);
 		if (n < 0)
 			return cli_runtime_error("archive", "%s", err.msg);
 		if (n > 0) {

@@ -245,7 +245,45 @@ static void verify_unlisted(verify_ctx *v, const char *dir, const ld_manifest *m
 	closedir(d);
 }
 
+bool ld_archive_anchor_parse(const char *hex, uint8_t out[32])
+{
+	if (!hex || strlen(hex) != 64)
+		return false;
+	for (size_t i = 0; i < 64; i++) {
+		char c = hex[i];
+		unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
+			     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+			     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
+						    : 16;
+		if (d > 15)
+			return false;
+		out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] << 4 | d : d);
+	}
+	return true;
+}
+
+/* The anchor must be the chain hash of some line: with the chain intact (checked apart), every
+ * line up to it is then the one that was there when the anchor was recorded. */
+static void verify_anchor(verify_ctx *v, const ld_manifest *m, const uint8_t *anchor)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (memcmp(m->e[i].chain, anchor, 32) == 0)
+			return;
+	char hex[65];
+	ld_hex(anchor, 32, hex);
+	problem(v, "MANIFEST",
+		"recorded chain head %s is not in the chain: the MANIFEST was rewritten or replaced "
+		"since it was recorded",
+		hex);
+}
+
 long ld_archive_verify(const char *dir, ld_report_fn report, void *ctx, ld_err *err)
+{
+	return ld_archive_verify_anchored(dir, NULL, report, ctx, err);
+}
+
+long ld_archive_verify_anchored(const char *dir, const uint8_t *anchor, ld_report_fn report,
+				void *ctx, ld_err *err)
 {
 	struct stat st;
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -257,6 +295,8 @@ long ld_archive_verify(const char *dir, ld_report_fn report, void *ctx, ld_err *
 		return -1;
 	verify_ctx v = {report, ctx, 0};
 	verify_chain(&v, &m);
+	if (anchor)
+		verify_anchor(&v, &m, anchor);
 	const ld_mf_entry **live;
 	long n = ld_manifest_live(&m, &live);
 	if (n < 0) {

@@ -13,6 +13,7 @@
 #ifndef LD_ARCHIVE_H
 #define LD_ARCHIVE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -30,6 +31,13 @@ typedef struct ld_archive_info {
 int ld_archive_info_print(const char *dir, FILE *out, ld_archive_info *info, ld_err *err);
 /* Returns number of problems found (>= 0), or -1 on a fatal error. */
 long ld_archive_verify(const char *dir, ld_report_fn report, void *ctx, ld_err *err);
+/* A chain head as info prints it (64 hex digits, either case) into out; false when it is not. */
+bool ld_archive_anchor_parse(const char *hex, uint8_t out[32]);
+/* verify, and also that `anchor` (a chain head recorded earlier, NULL = none) is still a link
+ * of the MANIFEST chain.  The chain is unkeyed: a MANIFEST rewritten or replaced as a whole and
+ * hashed again passes the chain check, but loses every head recorded before the rewrite. */
+long ld_archive_verify_anchored(const char *dir, const uint8_t *anchor, ld_report_fn report,
+				void *ctx, ld_err *err);
 /* Returns number of segments removed, or -1. */
 long ld_archive_prune(const char *dir, int64_t before_ns, ld_err *err);
 /* Merges runs of small segments of one day (fewer than opts->segment_rows / 2 rows each) into

@@ -80,7 +80,14 @@ grep -q 'VDI-050' "$work/out" && ok || bad "table names VDI-050"
 
 # --- archive ----------------------------------------------------------------------------------
 expect_rc 0 "archive info" "$bin" archive info --data "$data"
+head=$(awk '/chain head/ {print $NF}' "$work/out")
+expect_eq "${#head}" "64" "archive info prints the chain head"
 expect_rc 0 "archive verify (intact)" "$bin" archive verify --data "$data"
+expect_rc 0 "archive verify --anchor (the head just printed)" "$bin" archive verify --data "$data" --anchor "$head"
+expect_rc 1 "archive verify --anchor (a head the chain never had)" "$bin" archive verify --data "$data" \
+	--anchor "$(printf '%064d' 0)"
+grep -q "not in the chain" "$work/out" && ok || bad "verify says the recorded head is not in the chain"
+expect_rc 2 "archive verify --anchor (not a head)" "$bin" archive verify --data "$data" --anchor xyz
 # An offline copy, read-only, answers the same.
 cp -a "$data" "$work/copy" && chmod -R a-w "$work/copy"
 expect_rc 0 "query on a read-only copy" "$bin" query --data "$work/copy" --count
