@@ -37,6 +37,21 @@ typedef struct collect {
 	bool oom;
 } collect;
 
+/* The canonical order after time and addresses, for both event forms (their fields share names). */
+static inline int cmp_u(uint32_t x, uint32_t y)
+{
+	return x < y ? -1 : x > y;
+}
+
+#define ORDER_TAIL(x, y)                                                                         \
+	((x)->dport != (y)->dport         ? cmp_u((x)->dport, (y)->dport)                        \
+	 : (x)->proto != (y)->proto       ? cmp_u((x)->proto, (y)->proto)                        \
+	 : (x)->sport != (y)->sport       ? cmp_u((x)->sport, (y)->sport)                        \
+	 : (x)->dir != (y)->dir           ? cmp_u((x)->dir, (y)->dir)                            \
+	 : (x)->vif != (y)->vif           ? cmp_u((x)->vif, (y)->vif)                            \
+	 : (x)->tcp_flags != (y)->tcp_flags ? cmp_u((x)->tcp_flags, (y)->tcp_flags)              \
+					  : cmp_u((x)->action, (y)->action))
+
 static int ev_cmp(const void *a, const void *b)
 {
 	const ld_event *x = a, *y = b;
@@ -48,19 +63,7 @@ static int ev_cmp(const void *a, const void *b)
 	c = ld_addr_cmp(&x->dst, &y->dst);
 	if (c)
 		return c;
-	if (x->dport != y->dport)
-		return x->dport < y->dport ? -1 : 1;
-	if (x->proto != y->proto)
-		return x->proto < y->proto ? -1 : 1;
-	if (x->sport != y->sport)
-		return x->sport < y->sport ? -1 : 1;
-	if (x->dir != y->dir)
-		return x->dir < y->dir ? -1 : 1;
-	if (x->vif != y->vif)
-		return x->vif < y->vif ? -1 : 1;
-	if (x->tcp_flags != y->tcp_flags)
-		return x->tcp_flags < y->tcp_flags ? -1 : 1;
-	return (int)x->action - (int)y->action;
+	return ORDER_TAIL(x, y);
 }
 
 int ld_event_cmp(const ld_event *a, const ld_event *b)
@@ -91,19 +94,7 @@ static int cev_cmp(const void *a, const void *b, void *ctx)
 		if (c)
 			return c;
 	}
-	if (x->dport != y->dport)
-		return x->dport < y->dport ? -1 : 1;
-	if (x->proto != y->proto)
-		return x->proto < y->proto ? -1 : 1;
-	if (x->sport != y->sport)
-		return x->sport < y->sport ? -1 : 1;
-	if (x->dir != y->dir)
-		return x->dir < y->dir ? -1 : 1;
-	if (x->vif != y->vif)
-		return x->vif < y->vif ? -1 : 1;
-	if (x->tcp_flags != y->tcp_flags)
-		return x->tcp_flags < y->tcp_flags ? -1 : 1;
-	return (int)x->action - (int)y->action;
+	return ORDER_TAIL(x, y);
 }
 
 static void on_damage(void *ctx, const char *segment, const char *why)
