@@ -5,7 +5,9 @@
  * each column narrowed to the width its values need, and the dictionary entries those rows
  * introduced.  Replaying frames in order rebuilds the same row set, ids included; a frame that
  * does not continue exactly where the previous one ended is treated as the torn tail. */
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -457,4 +459,52 @@ int ld_jnl_parse(const uint8_t *buf, size_t got, ld_rowset *rs, uint64_t *valid_
 	}
 	ld_buf_free(&z);
 	return 0;
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void ld_jnl_names_free(char **names, long n)
+{
+	for (long i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+long ld_jnl_unsealed(const char *dir, const ld_manifest *m, char ***names, ld_err *err)
+{
+	enum { MAX_JOURNALS = 4096 };
+	*names = NULL;
+	char jdir[4096];
+	snprintf(jdir, sizeof(jdir), "%s/journal", dir);
+	DIR *d = opendir(jdir);
+	if (!d)
+		return 0; /* no journal directory: nothing unsealed */
+	char **v = calloc(MAX_JOURNALS, sizeof(char *));
+	if (!v) {
+		closedir(d);
+		ld_err_set(err, "out of memory");
+		return -1;
+	}
+	long n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) && n < MAX_JOURNALS) {
+		size_t l = strlen(de->d_name);
+		if (l > 4 && l < 60 && strcmp(de->d_name + l - 4, ".jnl") == 0 &&
+		    !ld_manifest_journal_sealed(m, de->d_name)) {
+			if (!(v[n] = strdup(de->d_name))) {
+				closedir(d);
+				ld_jnl_names_free(v, n);
+				ld_err_set(err, "out of memory");
+				return -1;
+			}
+			n++;
+		}
+	}
+	closedir(d);
+	qsort(v, (size_t)n, sizeof(char *), cmp_cstr);
+	*names = v;
+	return n;
 }

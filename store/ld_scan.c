@@ -1,6 +1,5 @@
 /* ld_scan.c — read side: open a data directory read-only (sealed segments from the MANIFEST plus
  * unsealed journal rows), and scan it in parallel with zone-map and address-set pruning. */
-#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -47,16 +46,6 @@ static int cmp_live(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static __thread const int64_t *sort_ts;
-
-static int cmp_row_ts(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	if (sort_ts[x] != sort_ts[y])
-		return sort_ts[x] < sort_ts[y] ? -1 : 1;
-	return x < y ? -1 : x > y;
-}
-
 /* Loads an unsealed journal into a time-ordered row set. */
 static int load_journal(ld_archive *a, const char *name, ld_err *err)
 {
@@ -74,7 +63,7 @@ static int load_journal(ld_archive *a, const char *name, ld_err *err)
 		return 0;
 	}
 	jpart *nj = realloc(a->j, (a->n_j + 1) * sizeof(jpart));
-	uint32_t *idx = malloc(raw.n * sizeof(uint32_t));
+	uint32_t *idx = ld_rowset_time_order(&raw);
 	if (!nj || !idx) {
 		if (nj)
 			a->j = nj;
@@ -88,10 +77,6 @@ static int load_journal(ld_archive *a, const char *name, ld_err *err)
 	memset(j, 0, sizeof(*j));
 	snprintf(j->name, sizeof(j->name), "journal/%s", name);
 	ld_rowset_init(&j->rs, true);
-	for (size_t i = 0; i < raw.n; i++)
-		idx[i] = (uint32_t)i;
-	sort_ts = raw.ts;
-	qsort(idx, raw.n, sizeof(uint32_t), cmp_row_ts);
 	int rc = ld_rowset_reserve(&j->rs, raw.n);
 	for (size_t i = 0; i < raw.n && rc == 0; i++) {
 		ld_record r;
@@ -100,49 +85,25 @@ static int load_journal(ld_archive *a, const char *name, ld_err *err)
 	}
 	free(idx);
 	ld_rowset_free(&raw);
-	j->strs = malloc(((size_t)j->rs.n_strs + 1) * sizeof(ld_str));
-	if (rc != 0 || !j->strs) {
+	j->strs = rc == 0 ? ld_rowset_str_table(&j->rs) : NULL;
+	if (!j->strs) {
 		ld_rowset_free(&j->rs);
-		free(j->strs);
 		ld_err_set(err, "out of memory");
 		return -1;
 	}
-	for (uint32_t k = 0; k < j->rs.n_strs; k++)
-		j->strs[k] = ld_rowset_str(&j->rs, k);
 	a->n_j++;
 	a->journal_rows += j->rs.n;
 	return 0;
 }
 
-static int cmp_cstr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int load_journals(ld_archive *a, ld_err *err)
 {
-	char jdir[4096];
-	snprintf(jdir, sizeof(jdir), "%s/journal", a->dir);
-	DIR *d = opendir(jdir);
-	if (!d)
-		return 0; /* no journal directory: nothing unsealed */
-	char *names[4096];
-	size_t n = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) && n < 4096) {
-		size_t l = strlen(de->d_name);
-		if (l > 4 && l < 60 && strcmp(de->d_name + l - 4, ".jnl") == 0 &&
-		    !ld_manifest_journal_sealed(&a->m, de->d_name))
-			names[n++] = strdup(de->d_name);
-	}
-	closedir(d);
-	qsort(names, n, sizeof(char *), cmp_cstr);
-	int rc = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (rc == 0 && names[i])
-			rc = load_journal(a, names[i], err);
-		free(names[i]);
-	}
+	char **names;
+	long n = ld_jnl_unsealed(a->dir, &a->m, &names, err);
+	int rc = n < 0 ? -1 : 0;
+	for (long i = 0; i < n && rc == 0; i++)
+		rc = load_journal(a, names[i], err);
+	ld_jnl_names_free(names, n);
 	return rc;
 }
 

@@ -538,3 +538,35 @@ void ld_rowset_get(const ld_rowset *rs, size_t i, ld_record *out)
 		out->raw.len = rs->raw_len[i];
 	}
 }
+
+static __thread const int64_t *order_ts;
+
+static int cmp_row_ts(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	if (order_ts[x] != order_ts[y])
+		return order_ts[x] < order_ts[y] ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+uint32_t *ld_rowset_time_order(const ld_rowset *rs)
+{
+	uint32_t *idx = malloc((rs->n ? rs->n : 1) * sizeof(uint32_t));
+	if (!idx)
+		return NULL;
+	for (size_t i = 0; i < rs->n; i++)
+		idx[i] = (uint32_t)i;
+	order_ts = rs->ts;
+	qsort(idx, rs->n, sizeof(uint32_t), cmp_row_ts);
+	return idx;
+}
+
+ld_str *ld_rowset_str_table(const ld_rowset *rs)
+{
+	ld_str *t = malloc(((size_t)rs->n_strs + 1) * sizeof(ld_str));
+	if (!t)
+		return NULL;
+	for (uint32_t k = 0; k < rs->n_strs; k++)
+		t[k] = ld_rowset_str(rs, k);
+	return t;
+}

@@ -1,7 +1,6 @@
 /* scan_cursor.c — the data directory as a list of sources (live segments, unsealed journals)
  * and one pull cursor per source, so a reader can merge sources block by block instead of
  * holding a whole result.  Pruning and damage handling follow ld_scan(). */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,21 +48,6 @@ struct ld_scan_cursor {
 	bool done;
 };
 
-static __thread const int64_t *sort_ts;
-
-static int cmp_row_ts(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	if (sort_ts[x] != sort_ts[y])
-		return sort_ts[x] < sort_ts[y] ? -1 : 1;
-	return x < y ? -1 : x > y;
-}
-
-static int cmp_cstr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int load_journal(ld_scan_sources *s, const char *name, ld_err *err)
 {
 	char path[4096];
@@ -86,8 +70,8 @@ static int load_journal(ld_scan_sources *s, const char *name, ld_err *err)
 		ld_rowset_free(&j->rs);
 		return 0;
 	}
-	j->idx = malloc(j->rs.n * sizeof(uint32_t));
-	j->strs = malloc(((size_t)j->rs.n_strs + 1) * sizeof(ld_str));
+	j->idx = ld_rowset_time_order(&j->rs);
+	j->strs = ld_rowset_str_table(&j->rs);
 	if (!j->idx || !j->strs) {
 		free(j->idx);
 		free(j->strs);
@@ -95,12 +79,6 @@ static int load_journal(ld_scan_sources *s, const char *name, ld_err *err)
 		ld_err_set(err, "out of memory");
 		return -1;
 	}
-	for (size_t i = 0; i < j->rs.n; i++)
-		j->idx[i] = (uint32_t)i;
-	sort_ts = j->rs.ts;
-	qsort(j->idx, j->rs.n, sizeof(uint32_t), cmp_row_ts);
-	for (uint32_t k = 0; k < j->rs.n_strs; k++)
-		j->strs[k] = ld_rowset_str(&j->rs, k);
 	snprintf(j->name, sizeof(j->name), "journal/%s", name);
 	s->n_j++;
 	return 0;
@@ -109,39 +87,12 @@ static int load_journal(ld_scan_sources *s, const char *name, ld_err *err)
 /* Unsealed journals, by name (as ld_archive_open() sees them). */
 static int load_journals(ld_scan_sources *s, ld_err *err)
 {
-	char jdir[4096];
-	snprintf(jdir, sizeof(jdir), "%s/journal", s->dir);
-	DIR *d = opendir(jdir);
-	if (!d)
-		return 0;
-	enum { MAX_JOURNALS = 4096 };
-	char **names = calloc(MAX_JOURNALS, sizeof(char *));
-	if (!names) {
-		closedir(d);
-		ld_err_set(err, "out of memory");
-		return -1;
-	}
-	size_t n = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) && n < MAX_JOURNALS) {
-		size_t l = strlen(de->d_name);
-		if (l > 4 && l < 60 && strcmp(de->d_name + l - 4, ".jnl") == 0 &&
-		    !ld_manifest_journal_sealed(&s->m, de->d_name))
-			names[n++] = strdup(de->d_name);
-	}
-	closedir(d);
-	qsort(names, n, sizeof(char *), cmp_cstr);
-	int rc = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (rc == 0 && !names[i]) {
-			ld_err_set(err, "out of memory");
-			rc = -1;
-		}
-		if (rc == 0)
-			rc = load_journal(s, names[i], err);
-		free(names[i]);
-	}
-	free(names);
+	char **names;
+	long n = ld_jnl_unsealed(s->dir, &s->m, &names, err);
+	int rc = n < 0 ? -1 : 0;
+	for (long i = 0; i < n && rc == 0; i++)
+		rc = load_journal(s, names[i], err);
+	ld_jnl_names_free(names, n);
 	return rc;
 }
 

@@ -120,6 +120,10 @@ int ld_rowset_add(ld_rowset *rs, const ld_record *r);
 /* Same, raw kept only when with_raw (and the row set keeps raw at all). */
 int ld_rowset_add_raw(ld_rowset *rs, const ld_record *r, bool with_raw);
 int64_t ld_rowset_intern_addr(ld_rowset *rs, const ld_addr *a);
+/* Row numbers of rs in time order (ties in row order), malloc'd; NULL when out of memory. */
+uint32_t *ld_rowset_time_order(const ld_rowset *rs);
+/* rs's string dictionary as one ld_str per id (pointing into rs), malloc'd; NULL on OOM. */
+ld_str *ld_rowset_str_table(const ld_rowset *rs);
 /* Stops keeping raw lines (frees their arrays) unless some row holds one already. */
 void ld_rowset_drop_raw(ld_rowset *rs);
 /* Back to the first `rows` rows, `addrs` addresses, `strs` strings and `raw_bytes` raw bytes
@@ -303,6 +307,11 @@ void ld_manifest_free(ld_manifest *m);
  * count and a malloc'd array of pointers into m (NULL when none); -1 on OOM. */
 long ld_manifest_live(const ld_manifest *m, const ld_mf_entry ***out);
 bool ld_manifest_journal_sealed(const ld_manifest *m, const char *journal);
+/* The journal files of DIR no manifest commit names (rows not sealed yet), sorted by name, at
+ * most 4096; *names is malloc'd, each name too (ld_jnl_names_free).  Returns the count, or -1
+ * when out of memory.  No journal directory is no journal. */
+long ld_jnl_unsealed(const char *dir, const ld_manifest *m, char ***names, ld_err *err);
+void ld_jnl_names_free(char **names, long n);
 bool ld_manifest_mentions(const ld_manifest *m, const char *path);
 /* Appends entries (seq, prev and chain filled in here) with one write and fdatasync. */
 int ld_manifest_append(int fd, ld_manifest *m, ld_mf_entry *entries, size_t n, ld_err *err);
