@@ -83,6 +83,17 @@ static int asa_addr_port(fw_span s, bool has_if, ld_addr *a, uint16_t *port, boo
 	return ok ? LD_REJ_NONE : LD_REJ_BAD_ADDRESS;
 }
 
+/* The two endpoints of a message: source and destination "addr/port" spans (each with or
+ * without an "interface:" prefix).  *both_ports tells whether both carried a port. */
+static int asa_endpoints(fw_span a, bool a_if, fw_span b, bool b_if, ld_record *out,
+			 bool *src_port, bool *dst_port)
+{
+	int r = asa_addr_port(a, a_if, &out->src, &out->sport, src_port);
+	if (r)
+		return r;
+	return asa_addr_port(b, b_if, &out->dst, &out->dport, dst_port);
+}
+
 /* TCP flag words of 106001/106015: "SYN", "SYN ACK", "FIN PSH ACK"... up to "on interface". */
 static uint8_t asa_flags(asa_cur *c)
 {
@@ -366,10 +377,7 @@ static int asa_from_to(asa_cur *c, bool has_if, ld_record *out)
 	if (!a.n || !b.n)
 		return LD_REJ_TRUNCATED;
 	bool ps, pd;
-	int r = asa_addr_port(a, has_if, &out->src, &out->sport, &ps);
-	if (r)
-		return r;
-	r = asa_addr_port(b, has_if, &out->dst, &out->dport, &pd);
+	int r = asa_endpoints(a, has_if, b, has_if, out, &ps, &pd);
 	if (r)
 		return r;
 	if (ps != pd)
@@ -396,10 +404,7 @@ static int asa_106023(asa_cur *c, ld_record *out)
 		return LD_REJ_TRUNCATED;
 	fw_span b = cur_tok(c, "(");
 	bool ps, pd;
-	int r = asa_addr_port(a, true, &out->src, &out->sport, &ps);
-	if (r)
-		return r;
-	r = asa_addr_port(b, true, &out->dst, &out->dport, &pd);
+	int r = asa_endpoints(a, true, b, true, out, &ps, &pd);
 	if (r)
 		return r;
 	if (ps && pd)
@@ -577,10 +582,7 @@ static int asa_body(long id, asa_cur *c, ld_record *out, bool *drop)
 				return LD_REJ_TRUNCATED;
 			fw_span b = cur_tok(c, "");
 			bool ps, pd;
-			int r = asa_addr_port(a, false, &out->src, &out->sport, &ps);
-			if (r)
-				return r;
-			r = asa_addr_port(b, true, &out->dst, &out->dport, &pd);
+			int r = asa_endpoints(a, false, b, true, out, &ps, &pd);
 			if (r)
 				return r;
 			if (ps && pd)
