@@ -84,7 +84,7 @@ static int asa_addr_port(fw_span s, bool has_if, ld_addr *a, uint16_t *port, boo
 }
 
 /* The two endpoints of a message: source and destination "addr/port" spans (each with or
- * without an "interface:" prefix).  *both_ports tells whether both carried a port. */
+ * without an "interface:" prefix); *src_port and *dst_port tell which carried a port. */
 static int asa_endpoints(fw_span a, bool a_if, fw_span b, bool b_if, ld_record *out,
 			 bool *src_port, bool *dst_port)
 {
