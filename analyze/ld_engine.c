@@ -962,7 +962,10 @@ void ld_engine_feed_compact(ld_engine *e, const ld_cevent *ev)
 	uint32_t dedupe = (uint32_t)(c->dedupe_ns / (LD_NS_PER_SEC / DS_PER_SEC));
 	uint16_t port = ev->proto == 1 ? 0 : ev->dport;
 	uint32_t pp_key = pp_key_of(di->h, ev->proto, ev->dport);
-	if ((h->pp_overflow || h->peers_overflow) && !h->bloom) {
+	/* the filters exist before a table can overflow (a full table's purge may find nothing to
+	 * drop): the key that overflows it goes into them, or its next attempt would count as new */
+	if (!h->bloom && (h->pp_overflow || h->peers_overflow || h->n_pp * 4 >= PP_SLOTS * 3 ||
+			  h->n_peer * 4 >= PEER_SLOTS * 3)) {
 		h->bloom = calloc(2 * BLOOM_WORDS + RECENT_N, sizeof(uint64_t));
 		h->bloom_day = now;
 	}

@@ -36,7 +36,21 @@ static void add_reason(ld_suspect *s, const char *fmt, ...)
 
 static const char *proto_short(uint8_t proto)
 {
-	return proto == 6 ? "tcp" : proto == 17 ? "udp" : proto == 1 ? "icmp" : "ip";
+	return proto == 6 ? "tcp" : proto == 17 ? "udp" : proto == 1 ? "icmp" : proto == 58 ? "icmpv6" : "ip";
+}
+
+/* ICMP has types, not ports: its counter's port is 0 and means nothing */
+static bool portless(uint8_t proto)
+{
+	return proto == 1 || proto == 58;
+}
+
+/* One top port as text: "tcp/445", "udp/137", "icmp" */
+static int service_text(const ld_port_count *p, char *buf, size_t cap)
+{
+	if (portless(p->proto))
+		return snprintf(buf, cap, "%s", proto_short(p->proto));
+	return snprintf(buf, cap, "%s/%u", proto_short(p->proto), p->port);
 }
 
 static size_t ports_text(const ld_host_summary *h, char *buf, size_t cap)
@@ -44,11 +58,9 @@ static size_t ports_text(const ld_host_summary *h, char *buf, size_t cap)
 	size_t n = 0;
 	buf[0] = 0;
 	for (unsigned i = 0; i < h->n_top_ports && n + 16 < cap; i++) {
-		if (h->top_ports[i].proto == 1)
-			n += (size_t)snprintf(buf + n, cap - n, "%sicmp", i ? "," : "");
-		else
-			n += (size_t)snprintf(buf + n, cap - n, "%s%s/%u", i ? "," : "",
-					      proto_short(h->top_ports[i].proto), h->top_ports[i].port);
+		if (i)
+			buf[n++] = ',';
+		n += (size_t)service_text(&h->top_ports[i], buf + n, cap - n);
 	}
 	return n;
 }
@@ -642,8 +654,23 @@ void ld_report_print_json(FILE *out, const ld_report *r, size_t top, bool all)
 		fprintf(out, ",\"attempts\":%" PRIu64 ",\"first_contacts\":%" PRIu64
 			     ",\"peers\":%u,\"ports\":[",
 			s->h.attempts, s->h.first_contacts, s->h.peers);
-		for (unsigned k = 0; k < s->h.n_top_ports; k++)
-			fprintf(out, "%s%u", k ? "," : "", s->h.top_ports[k].port);
+		/* port numbers only (tcp/445 and udp/445 are one entry; ICMP has none), then the
+		 * same counters with their protocol */
+		unsigned listed = 0;
+		for (unsigned k = 0; k < s->h.n_top_ports; k++) {
+			const ld_port_count *p = &s->h.top_ports[k];
+			bool dup = portless(p->proto);
+			for (unsigned q = 0; q < k && !dup; q++)
+				dup = !portless(s->h.top_ports[q].proto) && s->h.top_ports[q].port == p->port;
+			if (!dup)
+				fprintf(out, "%s%u", listed++ ? "," : "", p->port);
+		}
+		fputs("],\"services\":[", out);
+		for (unsigned k = 0; k < s->h.n_top_ports; k++) {
+			char svc[32];
+			service_text(&s->h.top_ports[k], svc, sizeof svc);
+			fprintf(out, "%s\"%s\"", k ? "," : "", svc);
+		}
 		fputs("],\"kind\":", out);
 		json_str(out, s->kind);
 		if (s->incident)

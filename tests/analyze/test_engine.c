@@ -561,6 +561,62 @@ static void test_parent_inference(void **state)
 	fx_free(f);
 }
 
+/* The JSON report's ports are port numbers: an ICMP sweep has none (not a port 0), and 445 over
+ * TCP and over UDP is one number; "services" keeps the protocol of each counter.  60 peers
+ * (more than the exact peer table holds) are counted as 60. */
+static void test_report_ports(void **state)
+{
+	(void)state;
+	fixture *f = fx_new(NULL);
+	char p[32];
+	for (int i = 0; i < 40; i++) { /* ping sweep */
+		peer(p, i);
+		ld_event ev = {0};
+		ev.ts_ns = T0 + i * S / 10;
+		ev.src = A("10.20.1.7");
+		ev.dst = A(p);
+		ev.proto = 1;
+		ev.action = LD_ACTION_DROP;
+		ev.dir = LD_DIR_OUT;
+		ld_engine_feed_event(f->e, &ev);
+	}
+	for (int i = 40; i < 60; i++) { /* then 445 over TCP and UDP */
+		peer(p, i);
+		syn(f, T0 + 10 * S + i * S / 10, "10.20.1.7", p, 445, LD_DIR_OUT, 0);
+		ld_event ev = {0};
+		ev.ts_ns = T0 + 10 * S + i * S / 10 + 1;
+		ev.src = A("10.20.1.7");
+		ev.dst = A(p);
+		ev.sport = 50001;
+		ev.dport = 445;
+		ev.proto = 17;
+		ev.action = LD_ACTION_DROP;
+		ev.dir = LD_DIR_OUT;
+		ev.present = LD_RF_PORTS;
+		ld_engine_feed_event(f->e, &ev);
+	}
+	ld_report r;
+	ld_err err;
+	assert_int_equal(ld_report_build(f->e, &r, &err), 0);
+	char *json = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&json, &len);
+	assert_non_null(out);
+	ld_report_print_json(out, &r, 0, true);
+	fclose(out);
+	print_message("%s", json);
+	assert_non_null(strstr(json, "\"name\":\"10.20.1.7\""));
+	assert_non_null(strstr(json, "\"ports\":[445]"));
+	/* 60 distinct peers, exactly: the peer that overflows the exact table is remembered */
+	assert_non_null(strstr(json, "\"peers\":60,"));
+	assert_non_null(strstr(json, "\"icmp\""));
+	assert_non_null(strstr(json, "\"tcp/445\""));
+	assert_non_null(strstr(json, "\"udp/445\""));
+	free(json);
+	ld_report_free(&r);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -581,6 +637,7 @@ int main(void)
 		cmocka_unit_test(test_v4_v6_merge),
 		cmocka_unit_test(test_scanner_allowed),
 		cmocka_unit_test(test_parent_inference),
+		cmocka_unit_test(test_report_ports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
