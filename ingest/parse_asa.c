@@ -558,6 +558,10 @@ static int asa_body(long id, asa_cur *c, ld_record *out, bool *drop)
 			return LD_REJ_TRUNCATED;
 		if (!fw_addr(w, &out->src))
 			return LD_REJ_BAD_ADDRESS;
+		/* the target is the firewall's own interface, which the message does not name: the
+		 * unspecified address of the source's family (0.0.0.0 or ::) */
+		if (ld_addr_is_v4(&out->src))
+			ld_addr_from_v4(&out->dst, 0);
 		out->dir = LD_DIR_IN;
 		return cur_lit(c, "on interface") ? LD_REJ_NONE : LD_REJ_TRUNCATED;
 	case 419001: /* Dropping TCP packet from if:A/p to if:B/q, reason: ... */
