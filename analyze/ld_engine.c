@@ -42,8 +42,8 @@ typedef struct hab_ent {
 } hab_ent;
 
 typedef struct host {
-	/* what every attempt touches comes first (a retry reads only these lines and one line
-	 * of each novelty table; the batch driver prefetches exactly those) */
+	/* what every attempt touches comes first: a retry reads only these lines and the line of
+	 * pp_key and of pp_ds its key hashes to, which is what ld_engine_prefetch() fetches */
 	uint32_t ident;
 	uint8_t level, authorised, alerted, suspected;
 	uint8_t class_mask, alert_class_mask, peak_tier, would_alert;
