@@ -28,6 +28,7 @@ static void usage(FILE *f)
 		"usage: logdrop query --data DIR [--from T] [--to T] [--where EXPR]\n"
 		"                     [--count | --group-by COLS [--distinct COL] [--top N]]\n"
 		"                     [--format table|csv|json] [--raw] [--limit N] [--threads N]\n"
+		"                     [--verify-all]\n"
 		"\n"
 		"Forensic query over the store in DIR, or over a copy of it (nothing is written).\n"
 		"Without --from/--to the whole store is searched.  Records print sorted by time\n"
@@ -47,6 +48,8 @@ static void usage(FILE *f)
 		"                     (table: print the raw lines themselves)\n"
 		"  --limit N          print at most the first N records (by time); reading stops there\n"
 		"  --threads N        scan threads for --count and --group-by (default: all CPUs)\n"
+		"  --verify-all       also check the checksums of the columns the query does not\n"
+		"                     read, and report damage there (reads the whole store)\n"
 		"\n"
 		"EXPR: comparisons joined with and, or, not and parentheses, e.g.\n"
 		"  dport = 445 and proto = tcp\n"
@@ -60,6 +63,7 @@ static void usage(FILE *f)
 		"format names), quoted strings, RFC 3339 times, TCP flag letters (S A F R P U E W).\n"
 		"\n"
 		"Damaged segments are reported on stderr and skipped; the rest is still searched.\n"
+		"The columns a query reads are always checked; archive verify checks everything.\n"
 		"Exit status: 0 success, 1 runtime failure (or nothing readable), 2 usage error.\n");
 }
 
@@ -787,7 +791,7 @@ static int online_cpus(void)
 int cmd_query(int argc, char **argv)
 {
 	enum { O_DATA = 1, O_FROM, O_TO, O_WHERE, O_COUNT, O_GROUP, O_DISTINCT, O_TOP, O_FORMAT, O_RAW,
-	       O_LIMIT, O_THREADS, O_HELP };
+	       O_LIMIT, O_THREADS, O_VERIFY_ALL, O_HELP };
 	static const struct option opts[] = {
 		{"data", required_argument, NULL, O_DATA},       {"from", required_argument, NULL, O_FROM},
 		{"to", required_argument, NULL, O_TO},           {"where", required_argument, NULL, O_WHERE},
@@ -795,11 +799,12 @@ int cmd_query(int argc, char **argv)
 		{"distinct", required_argument, NULL, O_DISTINCT}, {"top", required_argument, NULL, O_TOP},
 		{"format", required_argument, NULL, O_FORMAT},   {"raw", no_argument, NULL, O_RAW},
 		{"limit", required_argument, NULL, O_LIMIT},     {"threads", required_argument, NULL, O_THREADS},
-		{"help", no_argument, NULL, O_HELP},             {NULL, 0, NULL, 0},
+		{"verify-all", no_argument, NULL, O_VERIFY_ALL}, {"help", no_argument, NULL, O_HELP},
+		{NULL, 0, NULL, 0},
 	};
 	const char *data = NULL, *where = NULL, *group = NULL, *distinct = NULL;
 	int64_t from = INT64_MIN, to = INT64_MAX;
-	bool count = false, raw = false, have_top = false;
+	bool count = false, raw = false, have_top = false, verify_all = false;
 	uint64_t top = 0, limit = 0, threads = 0;
 	enum out_format fmt = OUT_TABLE;
 	optind = 1;
@@ -833,6 +838,7 @@ int cmd_query(int argc, char **argv)
 			break;
 		}
 		case O_RAW: raw = true; break;
+		case O_VERIFY_ALL: verify_all = true; break;
 		case O_LIMIT:
 			if (!parse_count(optarg, UINT64_MAX / 4, &limit) || limit == 0)
 				return cli_usage_error("query", "--limit: '%s' is not a positive number", optarg);
@@ -893,6 +899,7 @@ int cmd_query(int argc, char **argv)
 	ld_query_pushdown(expr, &spec);
 	spec.threads = q.n_threads;
 	spec.on_damage = on_damage;
+	spec.verify_all = verify_all;
 	uint32_t cols = ld_query_columns(expr);
 	if (from != INT64_MIN || to != INT64_MAX)
 		cols |= LD_COL_TS;

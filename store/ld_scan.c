@@ -350,7 +350,8 @@ static void scan_seg_block(scan_shared *sh, seg_state *g, uint32_t b, ld_decoder
 	uint32_t bad_cols = 0;
 	ld_err err;
 	uint32_t first = sh->pre_columns ? sh->pre_columns : sh->columns;
-	if (ld_seg_decode_block(d, &g->s, b, first, &blk, &bad_cols, &err) != 0) {
+	if (ld_seg_decode_block(d, &g->s, b, first, &blk, sh->spec->verify_all ? &bad_cols : NULL,
+				&err) != 0) {
 		damage(sh, name, err.msg);
 		return;
 	}

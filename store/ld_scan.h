@@ -99,6 +99,12 @@ typedef struct ld_scan_spec {
 	int threads;            /* 0 = number of online CPUs */
 	/* Called once per damaged segment or block; may be NULL.  Serialized by the scanner. */
 	void (*on_damage)(void *ctx, const char *segment, const char *why);
+	/* Checksums: the columns a block is decoded for are always checked, so no answer rests on
+	 * damaged bytes.  verify_all also checks every other stored column of each delivered
+	 * block and reports damage there (the block is still read): the scan then reads the
+	 * whole store from memory, which for a one-column query costs more than the query.
+	 * `archive verify` checks everything. */
+	bool verify_all;
 	/* Late materialization, optional (NULL: off).  A sealed block is first decoded with only
 	 * prefilter_columns (plus the push-down columns); prefilter(ctx, thread, b) returns false
 	 * when no row of b can match, and then the block's other columns are never decoded and fn

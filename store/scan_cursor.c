@@ -322,7 +322,8 @@ static int next_segment_block(ld_scan_cursor *c, ld_block *out, ld_err *err)
 			continue;
 		uint32_t bad_cols = 0;
 		ld_err derr;
-		if (ld_seg_decode_block(&c->d, s, b, c->columns, out, &bad_cols, &derr) != 0) {
+		if (ld_seg_decode_block(&c->d, s, b, c->columns, out,
+					c->spec->verify_all ? &bad_cols : NULL, &derr) != 0) {
 			if (strcmp(derr.msg, "out of memory") == 0) {
 				ld_err_set(err, "out of memory");
 				return -1;

@@ -98,8 +98,13 @@ if [ -n "$seg" ]; then
 	printf '\x55' | dd of="$seg" bs=1 seek=$(( $(stat -c %s "$seg") / 2 )) conv=notrunc status=none
 	expect_rc 1 "archive verify detects a flipped byte" "$bin" archive verify --data "$work/copy"
 	grep -q "$(basename "$seg")" "$work/out" "$work/err" && ok || bad "verify names the damaged segment"
-	expect_rc 0 "query carries on past a damaged segment" "$bin" query --data "$work/copy" --count
-	grep -q "$(basename "$seg")" "$work/err" && ok || bad "query reports the damaged segment on stderr"
+	# a count reads no column; --verify-all checks them all anyway
+	expect_rc 0 "query carries on past a damaged segment" "$bin" query --data "$work/copy" --count --verify-all
+	grep -q "$(basename "$seg")" "$work/err" && ok || bad "query --verify-all reports the damaged segment on stderr"
+	# printing records with their raw lines reads every column: the damaged block is left out
+	# (here the estate's only block, so nothing was readable: exit 1)
+	expect_rc 1 "record query over the damaged block" "$bin" query --data "$work/copy" --format csv --raw
+	grep -q "damaged segment.*$(basename "$seg")" "$work/err" && ok || bad "record query reports the damaged segment on stderr"
 else
 	bad "no sealed segment found under segments/"
 fi
