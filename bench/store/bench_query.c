@@ -11,6 +11,9 @@
  * nfdump times are wall clock of the nfdump command (best of 2, 1 for distinct).
  *
  * usage: bench_query [--records N] [--threads N] [--dir DIR] [--no-nfdump] [--keep] [--reuse]
+ *                    [--only TEXT] [--repeat N]
+ * --only runs just the queries whose name contains TEXT; --repeat takes the best of N runs of
+ * each logdrop query instead of 3 (for profiling one query).
  * --reuse (with --dir of an earlier --keep run and the same --records) queries the stores that
  * are there instead of writing them again.
  */
@@ -344,10 +347,12 @@ static int run_logdrop(const char *dir, const char *where, const ld_group_spec *
 	return 0;
 }
 
+static int repeats = 3;
+
 static int best_logdrop(const char *dir, const char *where, const ld_group_spec *gs, int threads, bool late,
 			lresult *best)
 {
-	for (int r = 0; r < 3; r++) {
+	for (int r = 0; r < repeats; r++) {
 		lresult cur;
 		if (run_logdrop(dir, where, gs, threads, late, &cur) != 0)
 			return -1;
@@ -657,7 +662,7 @@ int main(int argc, char **argv)
 {
 	uint64_t n = 10000000;
 	int threads = 0;
-	const char *dir = NULL;
+	const char *dir = NULL, *only = NULL;
 	bool nfdump = true, keep = false, reuse = false;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--records") && i + 1 < argc)
@@ -672,8 +677,13 @@ int main(int argc, char **argv)
 			keep = true;
 		else if (!strcmp(argv[i], "--reuse"))
 			reuse = keep = true;
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+			only = argv[++i];
+		else if (!strcmp(argv[i], "--repeat") && i + 1 < argc && atoi(argv[i + 1]) > 0)
+			repeats = atoi(argv[++i]);
 		else {
-			fprintf(stderr, "usage: bench_query [--records N] [--threads N] [--dir DIR] [--no-nfdump] [--keep] [--reuse]\n");
+			fprintf(stderr, "usage: bench_query [--records N] [--threads N] [--dir DIR] [--no-nfdump] [--keep] [--reuse]\n"
+					"                   [--only TEXT] [--repeat N]\n");
 			return 2;
 		}
 	}
@@ -817,6 +827,8 @@ written:;
 	for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
 		lresult lr;
 		static lresult prev;
+		if (only && !strstr(qs[i].name, only))
+			continue;
 		if (best_logdrop(store, qs[i].where, qs[i].group ? &qs[i].gs : NULL, threads, qs[i].late, &lr) != 0)
 			return 1;
 		if (qs[i].late && (lr.count != prev.count || lr.top_value != prev.top_value ||
@@ -876,7 +888,8 @@ written:;
 		if (i == 0)
 			printf("%-30s %.0f M records/s (wall)\n", "", (double)n / lr.seconds / 1e6);
 	}
-	engine_only(store, one_src, n);
+	if (!only)
+		engine_only(store, one_src, n);
 	if (!keep) {
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 		if (system(cmd) != 0)
