@@ -512,14 +512,31 @@ static int dec_len(const ld_buf *c, uint32_t *out, uint32_t n)
 	return p == end ? 0 : -1;
 }
 
+/* LD_ENC_PREDICT (keyed by direction) or LD_ENC_PREDICT_BY (a byte names the key); see
+ * enc_predict() in seg_encode.c. */
 static int dec_predict(ld_decoder *d, const ld_buf *c, uint32_t *out, uint32_t n, uint32_t n_strs)
 {
 	const uint8_t *p = c->p + 1, *end = c->p + c->len;
-	if (c->len < 1 || c->p[0] != LD_ENC_PREDICT)
+	if (c->len < 1 || (c->p[0] != LD_ENC_PREDICT && c->p[0] != LD_ENC_PREDICT_BY))
 		return -1;
+	unsigned by = 0; /* 0: src for OUT rows, dst otherwise; 1: src; 2: dst; 3: one id */
+	if (c->p[0] == LD_ENC_PREDICT_BY) {
+		if (c->len < 2 || c->p[1] > 3)
+			return -1;
+		by = *p++;
+	}
+	if (by == 3) {
+		uint64_t v;
+		if (!ld_get_varint(&p, end, &v) || v >= n_strs || p != end)
+			return -1;
+		for (uint32_t k = 0; k < n; k++)
+			out[k] = (uint32_t)v;
+		return 0;
+	}
+	const uint32_t *src = d->src, *dst = d->dst;
 	uint64_t gen = (uint64_t)(++d->gen) << 32;
 	for (uint32_t k = 0; k < n; k++) {
-		uint32_t key = d->dir[k] == 2 ? d->src[k] : d->dst[k];
+		uint32_t key = by == 1 ? src[k] : by == 2 ? dst[k] : d->dir[k] == 2 ? src[k] : dst[k];
 		uint64_t v;
 		if (!ld_get_varint(&p, end, &v) || v > n_strs)
 			return -1;

@@ -337,16 +337,65 @@ static void enc_len(ld_seg_encoder *e, const uint32_t *v, const uint32_t *idx, u
 	e->col.len = (size_t)(p - e->col.p);
 }
 
-/* String ids predicted from the row's endpoint (src for OUT, dst otherwise): rule, reporter and
- * vif follow the VM, so most rows encode as 0. */
+/* Which endpoint a predicted string column follows (the byte after LD_ENC_PREDICT_BY). */
+enum { PRED_BY_DIR = 0, PRED_BY_SRC = 1, PRED_BY_DST = 2, PRED_CONST = 3 };
+
+static inline uint32_t pred_key(unsigned by, uint32_t src, uint32_t dst, uint8_t dir)
+{
+	return by == PRED_BY_SRC ? src : by == PRED_BY_DST ? dst : dir == 2 ? src : dst;
+}
+
+/* Rows of the block a predictor keyed `by` misses (each costs a varint; a hit costs a 0). */
+static uint32_t predict_misses(ld_seg_encoder *e, unsigned by, const uint32_t *sid,
+			       const uint32_t *src, const uint32_t *dst, const uint8_t *dir, uint32_t n)
+{
+	uint64_t gen = (uint64_t)(++e->pred_gen) << 32;
+	uint32_t misses = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t key = pred_key(by, src[k], dst[k], dir[k]);
+		uint64_t slot = e->pred[key];
+		if ((slot >> 32) != (gen >> 32) || (uint32_t)slot != sid[k]) {
+			misses++;
+			e->pred[key] = gen | sid[k];
+		}
+	}
+	return misses;
+}
+
+/* String ids predicted from one endpoint of the row: 0 when equal to the last id seen for that
+ * endpoint in this block, else id + 1.  Rule, reporter and vif follow a VM: in NSX logs the one
+ * the direction names (src for OUT, dst for IN), in other sources often just the source or the
+ * destination.  The block uses whichever of the three misses least; a block where every row has
+ * the same id (no vif at all, one reporter) stores that id once. */
 static void enc_predict(ld_seg_encoder *e, const uint32_t *sid, const uint32_t *src,
 			const uint32_t *dst, const uint8_t *dir, uint32_t n)
 {
+	uint32_t same = 1;
+	while (same < n && sid[same] == sid[0])
+		same++;
+	if (same == n) {
+		uint8_t *p = e->col.p;
+		*p++ = LD_ENC_PREDICT_BY;
+		*p++ = PRED_CONST;
+		p = ld_put_varint(p, sid[0]);
+		e->col.len = (size_t)(p - e->col.p);
+		return;
+	}
+	unsigned by = PRED_BY_DIR;
+	uint32_t best = predict_misses(e, PRED_BY_DIR, sid, src, dst, dir, n);
+	for (unsigned alt = PRED_BY_SRC; alt <= PRED_BY_DST && best > n / 64; alt++) {
+		uint32_t m = predict_misses(e, alt, sid, src, dst, dir, n);
+		if (m < best) {
+			best = m;
+			by = alt;
+		}
+	}
 	uint8_t *p = e->col.p;
-	*p++ = LD_ENC_PREDICT;
+	*p++ = LD_ENC_PREDICT_BY;
+	*p++ = (uint8_t)by;
 	uint64_t gen = (uint64_t)(++e->pred_gen) << 32;
 	for (uint32_t k = 0; k < n; k++) {
-		uint32_t key = dir[k] == 2 ? src[k] : dst[k];
+		uint32_t key = pred_key(by, src[k], dst[k], dir[k]);
 		uint64_t slot = e->pred[key];
 		uint32_t id = sid[k];
 		if ((slot >> 32) == (gen >> 32) && (uint32_t)slot == id) {
@@ -478,7 +527,7 @@ static int encode_block(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *
 		enc_raw8(e, rs->dir, idx, n);
 		PUT(7, LD_ENC_RAW8);
 		enc_predict(e, ids->rule, ids->src, ids->dst, ids->dir, n);
-		PUT(8, LD_ENC_PREDICT);
+		PUT(8, LD_ENC_PREDICT_BY);
 		enc_raw8(e, rs->flags, idx, n);
 		PUT(11, LD_ENC_RAW8);
 		enc_len(e, rs->len, idx, n);
@@ -489,9 +538,9 @@ static int encode_block(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *
 		PUT(14, LD_ENC_RAW8);
 	}
 	enc_predict(e, ids->reporter, ids->src, ids->dst, ids->dir, n);
-	PUT(9, LD_ENC_PREDICT);
+	PUT(9, LD_ENC_PREDICT_BY);
 	enc_predict(e, ids->vif, ids->src, ids->dst, ids->dir, n);
-	PUT(10, LD_ENC_PREDICT);
+	PUT(10, LD_ENC_PREDICT_BY);
 	size_t total = 0;
 	for (uint32_t k = 0; rs->keep_raw && k < n; k++)
 		total += rs->raw_len[idx[k]];

@@ -50,8 +50,11 @@
  *               gets its own entropy table
  *     ports     two byte planes (high, low)
  *     len       varints
- *     rule, reporter, vif   varint of (0 when equal to the last id seen for the row's endpoint
- *               — src for OUT rows, dst otherwise —, else id + 1): these strings follow the VM
+ *     rule, reporter, vif   a byte naming the endpoint the column follows in this block (0: src
+ *               for OUT rows, dst otherwise; 1: src; 2: dst), then per row a varint: 0 when
+ *               equal to the last id seen in the block for the row's endpoint, else id + 1;
+ *               or the byte 3 and one varint id that every row of the block has
+ *               (LD_ENC_PREDICT, the older form, has no byte and follows the direction)
  *     proto, action, dir, flags, format, present   raw bytes (zstd takes the runs)
  *     row shapes (preferred): proto, action, dir, flags, format, present, dport, rule and
  *               usually len are close to functions of each other in drop logs; a block stores
@@ -92,6 +95,7 @@ enum ld_seg_enc {
 	LD_ENC_SHAPE = 7,    /* in the proto slot: the block's row shapes (see below) */
 	LD_ENC_IN_SHAPE = 8, /* column carried by the shape column, no bytes of its own */
 	LD_ENC_PLANES_SKIP = 9, /* sport planes without the rows whose shape says sport == dport */
+	LD_ENC_PREDICT_BY = 10, /* LD_ENC_PREDICT with a byte naming the endpoint it follows */
 };
 
 typedef struct ld_seg_header {
