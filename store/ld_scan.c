@@ -286,6 +286,12 @@ static int seg_acquire(scan_shared *sh, seg_state *g, ld_decoder *d, ld_scan_sta
 				g->n_ids = 0; /* too many to prune blocks with: deliver every block */
 			}
 		}
+		if (state == SEG_OPEN && ld_seg_columns_need_peers(sh->columns | sh->pre_columns) &&
+		    ld_seg_load_peers(&g->s, d, &err) != 0) {
+			damage(sh, e->path, err.msg);
+			ld_seg_close(&g->s);
+			state = SEG_GONE;
+		}
 	}
 	atomic_store_explicit(&g->state, state, memory_order_release);
 	pthread_mutex_unlock(&g->mu);

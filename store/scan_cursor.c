@@ -238,6 +238,10 @@ static void open_segment(ld_scan_cursor *c)
 			c->bspec.n_hosts = 0;
 		}
 	}
+	if (ld_seg_columns_need_peers(c->columns) && ld_seg_load_peers(&c->seg, &c->d, &err) != 0) {
+		damage(c, e->path, err.msg);
+		return;
+	}
 	c->done = false;
 }
 

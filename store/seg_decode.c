@@ -101,7 +101,7 @@ static uint32_t column_crc(const void *p, size_t n)
 }
 #endif
 
-static bool crc_ok(uint32_t want, const void *p, size_t n)
+bool ld_seg_crc_ok(uint32_t want, const void *p, size_t n)
 {
 	return ld_seg_ignore_crc || column_crc(p, n) == want;
 }
@@ -165,8 +165,8 @@ void ld_decoder_free(ld_decoder *d)
 	memset(d, 0, sizeof(*d));
 }
 
-/* Decompresses exactly usize bytes of a zstd frame into buf (reset). */
-static int inflate(ld_decoder *d, ld_buf *buf, const uint8_t *src, uint32_t csize, uint32_t usize,
+/* Decompresses exactly usize bytes of zstd frames into buf (reset). */
+int ld_seg_inflate(ld_decoder *d, ld_buf *buf, const uint8_t *src, uint32_t csize, uint32_t usize,
 		   ld_err *err)
 {
 	buf->len = 0;
@@ -195,6 +195,8 @@ void ld_seg_close(ld_seg *s)
 	free(s->addrs);
 	free(s->strs);
 	free(s->dict);
+	free(s->peer_first);
+	free(s->peer_dst);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -206,7 +208,7 @@ static int open_dicts(ld_seg *s, ld_decoder *d, ld_err *err)
 		ld_err_set(err, "dictionary too small for its counts");
 		return -1;
 	}
-	if (!crc_ok(f->dict_crc, s->base + f->dict_off, f->dict_csize)) {
+	if (!ld_seg_crc_ok(f->dict_crc, s->base + f->dict_off, f->dict_csize)) {
 		ld_err_set(err, "dictionary checksum mismatch");
 		return -1;
 	}
@@ -217,7 +219,7 @@ static int open_dicts(ld_seg *s, ld_decoder *d, ld_err *err)
 		return -1;
 	}
 	ld_buf b = {0};
-	if (inflate(d, &b, s->base + f->dict_off, f->dict_csize, f->dict_usize, err) != 0) {
+	if (ld_seg_inflate(d, &b, s->base + f->dict_off, f->dict_csize, f->dict_usize, err) != 0) {
 		ld_buf_free(&b);
 		return -1;
 	}
@@ -268,13 +270,13 @@ int ld_seg_open_mem(ld_seg *s, const uint8_t *p, size_t n, ld_decoder *d, ld_err
 	ld_seg_footer *f = &s->ftr;
 	ld_seg_header *h = &s->hdr;
 	if (memcmp(f->magic, LD_SEG_END_MAGIC, 8) != 0 ||
-	    !crc_ok(f->footer_crc, f, offsetof(ld_seg_footer, footer_crc))) {
+	    !ld_seg_crc_ok(f->footer_crc, f, offsetof(ld_seg_footer, footer_crc))) {
 		ld_err_set(err, "bad footer (truncated or overwritten)");
 		return -1;
 	}
 	if (memcmp(h->magic, LD_SEG_MAGIC, 8) != 0 || h->version != LD_SEG_VERSION ||
 	    h->header_size != sizeof(ld_seg_header) ||
-	    !crc_ok(h->crc, h, offsetof(ld_seg_header, crc))) {
+	    !ld_seg_crc_ok(h->crc, h, offsetof(ld_seg_header, crc))) {
 		ld_err_set(err, "bad header");
 		return -1;
 	}
@@ -287,11 +289,12 @@ int ld_seg_open_mem(ld_seg *s, const uint8_t *p, size_t n, ld_decoder *d, ld_err
 	    f->index_off < sizeof(ld_seg_header) || f->index_off > body_end ||
 	    f->index_size > body_end - f->index_off || f->dict_off < sizeof(ld_seg_header) ||
 	    f->dict_off > f->index_off || f->dict_csize > f->index_off - f->dict_off ||
-	    f->dict_usize > (1u << 30)) {
+	    f->dict_usize > (1u << 30) ||
+	    ((h->flags & LD_SEG_FLAG_PEERS) && f->dict_off + f->dict_csize >= f->index_off)) {
 		ld_err_set(err, "inconsistent header/footer");
 		return -1;
 	}
-	if (!crc_ok(f->index_crc, p + f->index_off, f->index_size)) {
+	if (!ld_seg_crc_ok(f->index_crc, p + f->index_off, f->index_size)) {
 		ld_err_set(err, "block index checksum mismatch");
 		return -1;
 	}
@@ -447,9 +450,9 @@ static int dec_ts(const ld_buf *c, int64_t *out, uint32_t n)
 
 /* One pass per width (planes high first), then the bound check as a maximum: the compiler
  * vectorizes each loop. */
-static int dec_ids(const ld_buf *c, uint32_t *restrict out, uint32_t n, uint32_t limit)
+static int dec_ids(const ld_buf *c, uint8_t enc, uint32_t *restrict out, uint32_t n, uint32_t limit)
 {
-	if (c->len < 2 || c->p[0] != LD_ENC_PLANES)
+	if (c->len < 2 || c->p[0] != enc)
 		return -1;
 	unsigned w = c->p[1];
 	if (w < 1 || w > 4 || c->len != 2 + (size_t)w * n)
@@ -694,6 +697,8 @@ static uint32_t with_deps(const ld_seg_block *b, uint32_t cols)
 {
 	if (cols & (LD_COL_RULE | LD_COL_REPORTER | LD_COL_VIF))
 		cols |= LD_COL_SRC | LD_COL_DST | LD_COL_DIR;
+	if ((cols & LD_COL_DST) && b->cols[2].enc == LD_ENC_PEER_RANK)
+		cols |= LD_COL_SRC;
 	if (b->cols[5].enc == LD_ENC_SHAPE) {
 		uint32_t carried = LD_COL_SPORT | LD_COL_PROTO;
 		for (unsigned c = 0; c < LD_SEG_NCOLS; c++)
@@ -739,7 +744,7 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 	for (unsigned c = 0; c < LD_SEG_NCOLS; c++) {
 		const ld_seg_col *col = &b->cols[c];
 		if (col->csize && !(need & (1u << c)) && bad_cols &&
-		    !crc_ok(col->crc, s->base + col->off, col->csize))
+		    !ld_seg_crc_ok(col->crc, s->base + col->off, col->csize))
 			*bad_cols |= 1u << c;
 	}
 	/* decode order matters: src, dst and dir before the predicted string columns */
@@ -768,7 +773,7 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 			ld_err_set(err, "block %u: column %u missing", bi, c);
 			return -1;
 		}
-		if (!crc_ok(col->crc, s->base + col->off, col->csize)) {
+		if (!ld_seg_crc_ok(col->crc, s->base + col->off, col->csize)) {
 			ld_err_set(err, "block %u: column %u checksum mismatch", bi, c);
 			return -1;
 		}
@@ -785,13 +790,25 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 			return -1;
 		}
 		ld_buf *buf = c == 15 ? &d->raw_bytes : &d->tmp;
-		if (inflate(d, buf, s->base + col->off, col->csize, col->usize, err) != 0)
+		if (ld_seg_inflate(d, buf, s->base + col->off, col->csize, col->usize, err) != 0)
 			return -1;
 		int rc;
 		switch (c) {
 		case 0: rc = dec_ts(buf, d->ts, n); break;
-		case 1: rc = dec_ids(buf, d->src, n, s->hdr.n_addrs); break;
-		case 2: rc = dec_ids(buf, d->dst, n, s->hdr.n_addrs); break;
+		case 1: rc = dec_ids(buf, LD_ENC_PLANES, d->src, n, s->hdr.n_addrs); break;
+		case 2:
+			if (col->enc == LD_ENC_PEER_RANK) {
+				/* ranks are checked against their lists, not a common limit */
+				bool bad = !s->peer_first || !(need & LD_COL_SRC);
+				rc = bad ? -1 : dec_ids(buf, LD_ENC_PEER_RANK, d->dst, n, UINT32_MAX);
+				if (rc == 0) {
+					ld_seg_map_peer_ranks(s, d->src, d->dst, n, &bad);
+					rc = bad ? -1 : 0;
+				}
+			} else {
+				rc = dec_ids(buf, LD_ENC_PLANES, d->dst, n, s->hdr.n_addrs);
+			}
+			break;
 		case 3:
 			rc = col->enc == LD_ENC_PLANES_SKIP ? (shaped ? dec_sport_skip(d, buf, n) : -1)
 							     : dec_ports(buf, d->sport, n);

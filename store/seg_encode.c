@@ -36,6 +36,12 @@ void ld_seg_encoder_free(ld_seg_encoder *e)
 	free(e->seg_str_ids);
 	free(e->pred);
 	free(e->col_u32);
+	free(e->peer_first);
+	free(e->peer_dst);
+	free(e->peer_rank);
+	free(e->peer_rows);
+	free(e->peer_keys);
+	free(e->peer_count);
 	ld_shape_enc_free(&e->shape);
 	memset(e, 0, sizeof(*e));
 }
@@ -419,8 +425,9 @@ typedef struct blk_ids {
 	uint8_t *dir;
 } blk_ids;
 
+/* dst_rank: the rows' ranks in the peer table, or NULL for a segment without one. */
 static int encode_block(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, uint32_t n,
-			ld_seg_block *b, blk_ids *ids, ld_err *err)
+			const uint32_t *dst_rank, ld_seg_block *b, blk_ids *ids, ld_err *err)
 {
 	memset(b, 0, sizeof(*b));
 	b->rows = n;
@@ -473,8 +480,17 @@ static int encode_block(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *
 	PUT(0, LD_ENC_TS_DELTA);
 	enc_planes32(e, ids->src, n, b->src_max);
 	PUT_PLANES(1, LD_ENC_PLANES, n);
-	enc_planes32(e, ids->dst, n, b->dst_max);
-	PUT_PLANES(2, LD_ENC_PLANES, n);
+	if (dst_rank) {
+		uint32_t mx = 0;
+		for (uint32_t k = 0; k < n; k++)
+			mx = dst_rank[k] > mx ? dst_rank[k] : mx;
+		enc_planes32(e, dst_rank, n, mx);
+		e->col.p[0] = LD_ENC_PEER_RANK;
+		PUT_PLANES(2, LD_ENC_PEER_RANK, n);
+	} else {
+		enc_planes32(e, ids->dst, n, b->dst_max);
+		PUT_PLANES(2, LD_ENC_PLANES, n);
+	}
 	/* row shapes: with len in the tuple when that stays under the limit, else without */
 	int shaped = 1;
 	bool with_len = true;
@@ -622,6 +638,12 @@ int ld_seg_encode(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, s
 		e->pred_cap = na;
 		e->pred_gen = 0;
 	}
+	/* a peer table pays when sources repeat their destinations; a segment of mostly one-off
+	 * pairs (a sweep) keeps plain dst ids */
+	int64_t peers = ld_seg_build_peers(e, rs, idx, (uint32_t)n, na);
+	if (peers < 0)
+		goto oom;
+	bool use_peers = peers > 0 && ld_seg_peers_pay(e, rs, idx, (uint32_t)n, na);
 	uint32_t blocks = (uint32_t)((n + LD_SEG_BLOCK_ROWS - 1) / LD_SEG_BLOCK_ROWS);
 	ld_seg_block *index = calloc(blocks, sizeof(ld_seg_block));
 	uint32_t *scratch = malloc((size_t)LD_SEG_BLOCK_ROWS * 5 * sizeof(uint32_t) + LD_SEG_BLOCK_ROWS);
@@ -642,7 +664,8 @@ int ld_seg_encode(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, s
 	for (uint32_t b = 0; b < blocks; b++) {
 		size_t start = (size_t)b * LD_SEG_BLOCK_ROWS;
 		uint32_t cnt = (uint32_t)(n - start < LD_SEG_BLOCK_ROWS ? n - start : LD_SEG_BLOCK_ROWS);
-		if (encode_block(e, rs, idx + start, cnt, &index[b], &ids, err) != 0)
+		if (encode_block(e, rs, idx + start, cnt, use_peers ? e->peer_rank + start : NULL,
+				 &index[b], &ids, err) != 0)
 			goto fail;
 		if (index[b].ts_min < tmin)
 			tmin = index[b].ts_min;
@@ -653,6 +676,16 @@ int ld_seg_encode(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, s
 	memset(&f, 0, sizeof(f));
 	if (encode_dicts(e, rs, na, ns, &f, err) != 0)
 		goto fail;
+	if (use_peers) {
+		size_t head, plane;
+		if (ld_seg_put_peers(e, na, &e->col, &head, &plane) != 0)
+			goto oom_free;
+		ld_seg_col c; /* one frame per byte plane, the counts riding with the first */
+		if (put_column_parts(e, &c, 0, head, plane, err) != 0)
+			goto fail;
+		f.peers_usize = c.usize;
+		f.peers_crc = c.crc;
+	}
 	f.index_off = e->file.len;
 	f.index_size = blocks * (uint32_t)sizeof(ld_seg_block);
 	f.index_crc = ld_crc32c(0, index, f.index_size);
@@ -668,10 +701,10 @@ int ld_seg_encode(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, s
 	h.ts_max = tmax;
 	h.n_addrs = na;
 	h.n_strs = ns;
-	h.flags = 0;
+	h.flags = use_peers ? LD_SEG_FLAG_PEERS : 0;
 	for (uint32_t b = 0; b < blocks; b++)
 		if (index[b].cols[15].csize)
-			h.flags = LD_SEG_FLAG_RAW;
+			h.flags |= LD_SEG_FLAG_RAW;
 	h.crc = ld_crc32c(0, &h, offsetof(ld_seg_header, crc));
 	memcpy(e->file.p, &h, sizeof(h));
 	f.blocks = blocks;

@@ -33,6 +33,11 @@
  *   | dictionaries, one zstd frame: sorted distinct addresses       |
  *   |   (16 byte planes) = the segment's address-set index, then    |
  *   |   string lengths (u32) and string bytes                       |
+ *   +---------------------------------------------------------------+
+ *   | peer table (with LD_SEG_FLAG_PEERS), zstd frames: per address |
+ *   |   id a varint count of the distinct dsts it sends to, then a  |
+ *   |   width byte w (1..4) and every list's dst ids as w byte      |
+ *   |   planes, each list most frequent peer first                  |
  *   +---------------------------------------------------------------+ index_off
  *   | block index: ld_seg_block per block: zone maps (ts min/max,   |
  *   |   dport min/max + 1024-bit dport set, 256-bit proto set,       |
@@ -48,6 +53,10 @@
  *     src, dst  segment address ids, width byte (1..4) then byte planes, high plane first;
  *               every byte plane (also of ports) is its own zstd frame, concatenated, so each
  *               gets its own entropy table
+ *     dst       in a segment with a peer table (LD_ENC_PEER_RANK): the same planes, holding
+ *               the rank of the row's dst in its src's peer list.  A desktop talks to a few
+ *               dozen peers, most to a handful: the rank costs a few bits where the id cost
+ *               twelve or more
  *     ports     two byte planes (high, low)
  *     len       varints
  *     rule, reporter, vif   a byte naming the endpoint the column follows in this block (0: src
@@ -79,6 +88,7 @@
 #define LD_SEG_BLOCK_ROWS 65536u
 #define LD_SEG_NCOLS 16u
 #define LD_SEG_FLAG_RAW 1u
+#define LD_SEG_FLAG_PEERS 2u /* dst columns are ranks in the peer table */
 #define LD_SEG_ADDR_BITS 4096u /* per-block address bitmap: bit (id % 4096) */
 #define LD_SEG_PORT_BITS 1024u /* per-block dport bitmap: bit (port % 1024) */
 #define LD_SEG_MAX_ROWS (1u << 28)
@@ -96,6 +106,7 @@ enum ld_seg_enc {
 	LD_ENC_IN_SHAPE = 8, /* column carried by the shape column, no bytes of its own */
 	LD_ENC_PLANES_SKIP = 9, /* sport planes without the rows whose shape says sport == dport */
 	LD_ENC_PREDICT_BY = 10, /* LD_ENC_PREDICT with a byte naming the endpoint it follows */
+	LD_ENC_PEER_RANK = 11,  /* dst as the rank of dst among its src's peers (peer table) */
 };
 
 typedef struct ld_seg_header {
@@ -150,7 +161,8 @@ typedef struct ld_seg_footer {
 	uint32_t file_crc;   /* crc32c of [0, footer) */
 	uint32_t footer_crc; /* crc32c of the footer bytes before this field */
 	char magic[8];
-	uint64_t reserved;
+	uint32_t peers_usize; /* peer table (LD_SEG_FLAG_PEERS): uncompressed size */
+	uint32_t peers_crc;   /* and crc32c of its compressed bytes, [dict end, index_off) */
 } ld_seg_footer;
 
 static_assert(sizeof(ld_seg_header) == 64, "segment header is 64 bytes");

@@ -94,7 +94,7 @@ int ld_seg_load_rows(const char *path, ld_rowset *rs, ld_decoder *d, ld_err *err
 	ld_seg s;
 	if (ld_seg_open_file(&s, path, d, err) != 0)
 		return -1;
-	int rc = 0;
+	int rc = ld_seg_load_peers(&s, d, err);
 	for (uint32_t b = 0; b < s.hdr.blocks && rc == 0; b++) {
 		ld_block blk;
 		if (ld_seg_decode_block(d, &s, b, LD_COL_ALL, &blk, NULL, err) != 0) {

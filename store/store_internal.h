@@ -183,6 +183,14 @@ typedef struct ld_seg_encoder {
 	uint32_t pred_cap, pred_gen;
 	uint32_t *col_u32;
 	ld_shape_enc shape;
+	/* peer table of the segment being encoded (seg_peers.c) */
+	uint32_t *peer_first; /* address id -> first entry of its list; [n_addrs] = entries */
+	uint32_t *peer_dst;   /* the lists, most frequent peer first */
+	uint32_t *peer_rank;  /* per row of the segment: rank of its dst in its src's list */
+	uint64_t *peer_rows;  /* scratch: dst id << 32 | row, grouped by src */
+	uint64_t *peer_keys;  /* scratch: one source's peers as (count, id) sort keys */
+	uint32_t *peer_count; /* scratch: per address id, zero between uses */
+	uint32_t peer_cap_addrs, peer_cap_rows, peer_cap_keys;
 } ld_seg_encoder;
 
 typedef struct ld_seg_result {
@@ -199,6 +207,19 @@ int ld_seg_encode(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, s
 /* Encodes, then writes DIR/rel durably (temp file, fsync, rename, fsync dir). */
 int ld_seg_write(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, size_t n,
 		 const char *dir, const char *rel, ld_seg_result *res, ld_err *err);
+/* Builds the peer table of rows idx[0..n) (ids from e->addr_map): e->peer_first, peer_dst and
+ * each row's rank in e->peer_rank.  Returns the number of entries (<= n), -1 when out of
+ * memory (seg_peers.c). */
+int64_t ld_seg_build_peers(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, uint32_t n,
+			   uint32_t n_addrs);
+/* True when the peer table just built is expected to make the segment smaller than plain dst
+ * ids: byte-plane entropies of both, the lists included (seg_peers.c). */
+bool ld_seg_peers_pay(const ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, uint32_t n,
+		      uint32_t n_addrs);
+/* The peer table's uncompressed bytes (format in segment_format.h) into out: the counts and
+ * width byte (head_bytes), then the byte planes of plane_bytes each; -1 on OOM. */
+int ld_seg_put_peers(const ld_seg_encoder *e, uint32_t n_addrs, ld_buf *out, size_t *head_bytes,
+		     size_t *plane_bytes);
 
 /* --- segment decoding --------------------------------------------------------------------- */
 
@@ -212,6 +233,7 @@ typedef struct ld_seg {
 	ld_addr *addrs;
 	ld_str *strs;
 	uint8_t *dict;
+	uint32_t *peer_first, *peer_dst; /* after ld_seg_load_peers(), when the segment has one */
 } ld_seg;
 
 typedef struct ld_decoder {
@@ -239,6 +261,21 @@ void ld_decoder_free(ld_decoder *d);
 int ld_seg_open_mem(ld_seg *s, const uint8_t *p, size_t n, ld_decoder *d, ld_err *err);
 int ld_seg_open_file(ld_seg *s, const char *path, ld_decoder *d, ld_err *err);
 void ld_seg_close(ld_seg *s);
+/* Reads the segment's peer table, which decoding its dst column needs; once, and a no-op for a
+ * segment without one.  Call it before ld_seg_decode_block() asks for dst (or for rule,
+ * reporter or vif, which depend on dst); not thread-safe against decoders of the same segment. */
+int ld_seg_load_peers(ld_seg *s, ld_decoder *d, ld_err *err);
+/* True when ld_seg_decode_block() of these columns needs ld_seg_load_peers() first. */
+bool ld_seg_columns_need_peers(uint32_t columns);
+/* dst[k] (a rank in src[k]'s peer list, src ids already checked) -> the peer's address id;
+ * *bad when some rank is past its list (seg_peers.c). */
+void ld_seg_map_peer_ranks(const ld_seg *s, const uint32_t *restrict src, uint32_t *restrict dst,
+			   uint32_t n, bool *bad);
+/* Checksum test (always true under ld_seg_ignore_crc) and exact-size zstd inflate, shared by
+ * the segment readers. */
+bool ld_seg_crc_ok(uint32_t want, const void *p, size_t n);
+int ld_seg_inflate(ld_decoder *d, ld_buf *buf, const uint8_t *src, uint32_t csize, uint32_t usize,
+		   ld_err *err);
 /* Decodes the asked columns of block bi (plus what they depend on) into d's buffers and fills
  * out; -1 with err set when a needed column is damaged.  When bad_cols is not NULL the other
  * stored columns are checked too and the damaged ones flagged there (the block still decodes). */

@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ld_seg_encode(&e, &rs, idx, rs.n, &err) != 0)
 		abort();
 	ld_seg s;
-	if (ld_seg_open_mem(&s, e.file.p, e.file.len, &d, &err) != 0)
+	if (ld_seg_open_mem(&s, e.file.p, e.file.len, &d, &err) != 0 || ld_seg_load_peers(&s, &d, &err) != 0)
 		abort(); /* the encoder wrote something its reader rejects */
 	uint64_t rows = 0;
 	for (uint32_t b = 0; b < s.hdr.blocks; b++) {

@@ -26,6 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ld_err err;
 	if (ld_seg_open_mem(&s, data, size, &d, &err) != 0)
 		return 0;
+	/* a peer table that does not load leaves dst undecodable: the decoder must say so */
+	(void)ld_seg_load_peers(&s, &d, &err);
 	ld_scan_spec spec;
 	ld_scan_spec_init(&spec);
 	spec.dport = 445;

@@ -1,6 +1,7 @@
 /* gen_seg_corpus.c — writes the seed corpora of the store's fuzz targets:
  *   DIR/corpus           segments: row-shape and per-column encodings, IPv4 and IPv6, with and
- *                        without raw lines, and mutations of them (flipped bytes, truncation)
+ *                        without raw lines, with a peer table, and mutations of them (flipped
+ *                        bytes, truncation)
  *   DIR/corpus_journal   journals as a crash leaves them (whole, torn mid-frame); the writer
  *                        here keeps raw lines, so its frames are compressed; the plain-* seeds
  *                        beside them hold uncompressed frames and are kept as they are
@@ -113,12 +114,14 @@ int main(int argc, char **argv)
 		uint64_t seed;
 		unsigned rows;
 		bool raw;
+		uint32_t estate; /* desktops of tg_estate_record, 0: tg_record */
 	} kinds[] = {
 		{"shape-len", 9, 300, false},
 		{"shape-nolen-raw", 7, 200, true},
 		{"columns-raw", 10, 150, true},
 		{"columns", 12, 64, false},
 		{"tiny", 5, 3, true},
+		{"peers", 4, 6000, false, 24},
 	};
 	ld_seg_encoder e;
 	if (ld_seg_encoder_init(&e, 3) != 0)
@@ -127,10 +130,13 @@ int main(int argc, char **argv)
 		ld_rowset rs;
 		ld_rowset_init(&rs, kinds[k].raw);
 		tg_bufs b;
-		uint32_t idx[1000];
+		static uint32_t idx[6000];
 		for (unsigned i = 0; i < kinds[k].rows; i++) {
 			ld_record r;
-			tg_record(kinds[k].seed, i, kinds[k].raw, &r, &b);
+			if (kinds[k].estate)
+				tg_estate_record(kinds[k].seed, i, kinds[k].estate, &r, &b);
+			else
+				tg_record(kinds[k].seed, i, kinds[k].raw, &r, &b);
 			if (ld_rowset_add(&rs, &r) != 0)
 				return 1;
 			idx[i] = i;
@@ -138,6 +144,10 @@ int main(int argc, char **argv)
 		ld_err err;
 		if (ld_seg_encode(&e, &rs, idx, kinds[k].rows, &err) != 0) {
 			fprintf(stderr, "gen_seg_corpus: %s\n", err.msg);
+			return 1;
+		}
+		if (kinds[k].estate && !(((const ld_seg_header *)e.file.p)->flags & LD_SEG_FLAG_PEERS)) {
+			fprintf(stderr, "gen_seg_corpus: %s has no peer table\n", kinds[k].name);
 			return 1;
 		}
 		char name[128];

@@ -99,6 +99,53 @@ static inline void tg_record(uint64_t seed, uint64_t i, bool with_raw, ld_record
 	}
 }
 
+/* An estate's traffic, as the store's encodings expect to see it (seg_peers.c, enc_predict):
+ * `desktops` desktops (at most 600), each sending to 8 usual peers and its subnet's broadcast
+ * address most of the time and to a random host otherwise; reporter and rule follow the source;
+ * vif is empty for odd seeds and follows the destination for even ones.  Some sources are IPv6. */
+static inline void tg_estate_record(uint64_t seed, uint64_t i, uint32_t desktops, ld_record *r,
+				    tg_bufs *b)
+{
+	uint64_t h = tg_mix(seed * 1000033 + i), h2 = tg_mix(h);
+	memset(r, 0, sizeof(*r));
+	r->ts_ns = tg_ts(seed, i);
+	uint32_t si = (uint32_t)(h % desktops), di;
+	unsigned pick = (unsigned)(h2 % 100);
+	if (pick < 85)
+		di = (uint32_t)(tg_mix(seed + si * 8 + (h2 >> 8) % 8) % desktops);
+	else if (pick < 90)
+		di = 0xffffffffu; /* broadcast of the source's subnet */
+	else
+		di = (uint32_t)((h2 >> 16) % 5000);
+	uint32_t s4 = 0x0a400000u | (si / 200) << 8 | si % 200;
+	if (si % 10 == 3) { /* IPv6 desktops */
+		static const uint8_t pfx[8] = {0x20, 0x01, 0x0d, 0xb8, 0, 0x64, 0, 0};
+		memcpy(r->src.b, pfx, 8);
+		r->src.b[15] = (uint8_t)si;
+		r->src.b[14] = (uint8_t)(si >> 8);
+	} else {
+		ld_addr_from_v4(&r->src, s4);
+	}
+	ld_addr_from_v4(&r->dst, di == 0xffffffffu ? (s4 | 0xff) : 0x0a400000u | (di / 200) << 8 | di % 200);
+	static const uint16_t ports[] = {445, 445, 445, 7680, 3389, 135, 137, 5355};
+	r->dport = di == 0xffffffffu ? 137 : ports[(h2 >> 24) % 8];
+	r->proto = r->dport == 137 || r->dport == 5355 ? 17 : 6;
+	r->sport = r->dport == 137 ? 137 : (uint16_t)(49152 + (h >> 20) % 16384);
+	r->action = (h >> 40) % 10 ? LD_ACTION_DROP : LD_ACTION_REJECT;
+	r->dir = (h >> 44) % 2 ? LD_DIR_IN : LD_DIR_OUT;
+	r->tcp_flags = r->proto == 6 ? LD_TCP_SYN : 0;
+	r->len = r->proto == 6 ? 52 + 4 * (uint32_t)((h >> 48) % 4) : 78 + (uint32_t)((h >> 48) % 200);
+	r->format = LD_FMT_NSX;
+	r->present = LD_RF_PORTS | LD_RF_LEN | (r->proto == 6 ? LD_RF_TCPFLAGS : 0);
+	int n = snprintf(b->rule, sizeof(b->rule), "%u", 1001 + si % 5);
+	r->rule = (ld_str){b->rule, (uint32_t)n};
+	n = snprintf(b->reporter, sizeof(b->reporter), "esx-%02u.vdi.example", si % 12);
+	r->reporter = (ld_str){b->reporter, (uint32_t)n};
+	n = seed & 1 ? 0 : snprintf(b->vif, sizeof(b->vif), "%08x", (unsigned)(di * 2654435761u));
+	r->vif = (ld_str){b->vif, (uint32_t)n};
+	r->raw = (ld_str){"", 0};
+}
+
 static inline bool tg_str_eq(ld_str a, ld_str b)
 {
 	return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);

@@ -1,0 +1,254 @@
+/* test_seg_encodings.c — the segment encodings that depend on the data: the peer table (dst as a
+ * rank among its source's peers) and the predicted string columns (rule, reporter, vif following
+ * whichever endpoint predicts them).  Each must read back bit-exact, be chosen when it pays and
+ * only then, and fail loudly, never silently, when its bytes are damaged. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "ld_archive.h"
+#include "ld_writer.h"
+#include "store_internal.h"
+#include "store_testutil.h"
+
+enum { ROWS = 200000 };
+
+typedef void (*gen_fn)(uint64_t seed, uint64_t i, ld_record *r, tg_bufs *b);
+
+static void gen_estate(uint64_t seed, uint64_t i, ld_record *r, tg_bufs *b)
+{
+	tg_estate_record(seed, i, 600, r, b);
+}
+
+static void gen_random(uint64_t seed, uint64_t i, ld_record *r, tg_bufs *b)
+{
+	tg_record(seed, i, false, r, b);
+}
+
+/* Encodes ROWS rows of gen into e->file (in generation order, which is time order). */
+static void encode(ld_seg_encoder *e, gen_fn gen, uint64_t seed)
+{
+	ld_rowset rs;
+	assert_int_equal(ld_rowset_init(&rs, false), 0);
+	uint32_t *idx = malloc(ROWS * sizeof(uint32_t));
+	assert_non_null(idx);
+	tg_bufs b;
+	for (uint32_t i = 0; i < ROWS; i++) {
+		ld_record r;
+		gen(seed, i, &r, &b);
+		assert_int_equal(ld_rowset_add(&rs, &r), 0);
+		idx[i] = i;
+	}
+	ld_err err;
+	assert_int_equal(ld_seg_encode(e, &rs, idx, ROWS, &err), 0);
+	free(idx);
+	ld_rowset_free(&rs);
+}
+
+/* Decodes every block with every column and compares each row with the generator. */
+static void check_rows(const ld_seg *s, ld_decoder *d, gen_fn gen, uint64_t seed)
+{
+	uint64_t i = 0;
+	tg_bufs b;
+	for (uint32_t bi = 0; bi < s->hdr.blocks; bi++) {
+		ld_block blk;
+		ld_err err;
+		assert_int_equal(ld_seg_decode_block(d, s, bi, LD_COL_ALL, &blk, NULL, &err), 0);
+		for (uint32_t k = 0; k < blk.n; k++, i++) {
+			ld_record got, want;
+			ld_block_record(&blk, k, &got);
+			gen(seed, i, &want, &b);
+			if (!tg_equal(&want, &got, false))
+				fail_msg("row %llu differs after the round trip", (unsigned long long)i);
+		}
+	}
+	assert_int_equal(i, ROWS);
+}
+
+static uint64_t column_bytes(const ld_seg *s, unsigned c)
+{
+	uint64_t total = 0;
+	for (uint32_t bi = 0; bi < s->hdr.blocks; bi++)
+		total += s->blocks[bi].cols[c].csize;
+	return total;
+}
+
+/* An estate: the peer table is used, dst shrinks well below src, the reporter follows the
+ * source and vif (always empty for seed 3) costs next to nothing; every row reads back. */
+static void test_peer_table_round_trip(void **state)
+{
+	(void)state;
+	ld_seg_encoder e;
+	ld_decoder d;
+	assert_int_equal(ld_seg_encoder_init(&e, 3), 0);
+	assert_int_equal(ld_decoder_init(&d), 0);
+	for (uint64_t seed = 3; seed <= 4; seed++) { /* odd: no vif; even: vif follows dst */
+		encode(&e, gen_estate, seed);
+		ld_seg s;
+		ld_err err;
+		assert_int_equal(ld_seg_open_mem(&s, e.file.p, e.file.len, &d, &err), 0);
+		assert_true(s.hdr.flags & LD_SEG_FLAG_PEERS);
+		for (uint32_t bi = 0; bi < s.hdr.blocks; bi++)
+			assert_int_equal(s.blocks[bi].cols[2].enc, LD_ENC_PEER_RANK);
+		/* dst without its table does not decode: no silent garbage */
+		ld_block blk;
+		assert_int_equal(ld_seg_decode_block(&d, &s, 0, LD_COL_DST, &blk, NULL, &err), -1);
+		/* columns that do not need it still do */
+		assert_int_equal(ld_seg_decode_block(&d, &s, 0, LD_COL_SRC | LD_COL_TS, &blk, NULL, &err), 0);
+		assert_int_equal(ld_seg_load_peers(&s, &d, &err), 0);
+		check_rows(&s, &d, gen_estate, seed);
+		uint64_t src = column_bytes(&s, 1), dst = column_bytes(&s, 2);
+		print_message("seed %llu: src %.3f B/row, dst %.3f B/row, reporter %.3f, vif %.3f\n",
+			      (unsigned long long)seed, (double)src / ROWS, (double)dst / ROWS,
+			      (double)column_bytes(&s, 9) / ROWS, (double)column_bytes(&s, 10) / ROWS);
+		assert_true(dst * 2 < src);
+		/* reporter: one miss per source and block, not one per row */
+		assert_true(column_bytes(&s, 9) < ROWS / 20);
+		if (seed == 3) /* one id per block: a few bytes */
+			assert_true(column_bytes(&s, 10) < 40 * (uint64_t)s.hdr.blocks);
+		ld_seg_close(&s);
+	}
+	ld_decoder_free(&d);
+	ld_seg_encoder_free(&e);
+}
+
+/* Destinations with no structure: the table would not pay, dst stays plain ids. */
+static void test_plain_dst_without_structure(void **state)
+{
+	(void)state;
+	ld_seg_encoder e;
+	ld_decoder d;
+	assert_int_equal(ld_seg_encoder_init(&e, 3), 0);
+	assert_int_equal(ld_decoder_init(&d), 0);
+	encode(&e, gen_random, 8);
+	ld_seg s;
+	ld_err err;
+	assert_int_equal(ld_seg_open_mem(&s, e.file.p, e.file.len, &d, &err), 0);
+	assert_false(s.hdr.flags & LD_SEG_FLAG_PEERS);
+	for (uint32_t bi = 0; bi < s.hdr.blocks; bi++)
+		assert_int_equal(s.blocks[bi].cols[2].enc, LD_ENC_PLANES);
+	assert_int_equal(ld_seg_load_peers(&s, &d, &err), 0); /* a no-op */
+	check_rows(&s, &d, gen_random, 8);
+	ld_seg_close(&s);
+	ld_decoder_free(&d);
+	ld_seg_encoder_free(&e);
+}
+
+/* A flipped byte in the peer table is caught by its checksum; under a fuzzer's ignored
+ * checksums, a damaged table or rank yields a decode error, never an out-of-list address. */
+static void test_peer_table_damage(void **state)
+{
+	(void)state;
+	ld_seg_encoder e;
+	ld_decoder d;
+	assert_int_equal(ld_seg_encoder_init(&e, 3), 0);
+	assert_int_equal(ld_decoder_init(&d), 0);
+	encode(&e, gen_estate, 3);
+	ld_seg s;
+	ld_err err;
+	assert_int_equal(ld_seg_open_mem(&s, e.file.p, e.file.len, &d, &err), 0);
+	uint64_t lo = s.ftr.dict_off + s.ftr.dict_csize, hi = s.ftr.index_off;
+	assert_true(hi > lo);
+	ld_seg_close(&s);
+	uint8_t *m = malloc(e.file.len);
+	assert_non_null(m);
+	for (int where = 0; where < 3; where++) {
+		memcpy(m, e.file.p, e.file.len);
+		m[lo + (hi - lo) * (uint64_t)(where + 1) / 4] ^= 0x10;
+		assert_int_equal(ld_seg_open_mem(&s, m, e.file.len, &d, &err), 0);
+		assert_int_equal(ld_seg_load_peers(&s, &d, &err), -1);
+		assert_non_null(strstr(err.msg, "peer table"));
+		ld_seg_close(&s);
+	}
+	free(m);
+	ld_decoder_free(&d);
+	ld_seg_encoder_free(&e);
+}
+
+typedef struct count_ctx {
+	const ld_scan_spec *spec;
+	atomic_ullong matched;
+} count_ctx;
+
+static int count_rows(void *ctx, int thread, const ld_block *b)
+{
+	(void)thread;
+	count_ctx *c = ctx;
+	for (uint32_t i = 0; i < b->n; i++)
+		if (ld_scan_row_matches(c->spec, b, i))
+			atomic_fetch_add(&c->matched, 1);
+	return 0;
+}
+
+/* Through the writer and the parallel scan: a host on the dst side, on either side, and a
+ * dport, over several segments with peer tables, count what the generator says. */
+static void test_scan_with_peer_tables(void **state)
+{
+	(void)state;
+	char dir[256];
+	tu_tempdir(dir, sizeof(dir), "peers");
+	ld_store_opts o;
+	ld_store_opts_default(&o);
+	o.segment_rows = 70000;
+	ld_err err;
+	ld_writer *w = ld_writer_open(dir, &o, &err);
+	assert_non_null(w);
+	tg_bufs b;
+	const uint64_t n = 250000;
+	for (uint64_t i = 0; i < n; i++) {
+		ld_record r;
+		tg_estate_record(6, i, 600, &r, &b);
+		assert_int_equal(ld_writer_append(w, &r, &err), 0);
+	}
+	assert_int_equal(ld_writer_close(w, &err), 0);
+	ld_record probe; /* an IPv4 desktop (so also a source) that is some source's peer on 445 */
+	for (uint64_t i = 12345; i < n; i++) {
+		tg_estate_record(6, i, 600, &probe, &b);
+		uint32_t di = probe.dst.b[14] * 200u + probe.dst.b[15];
+		if (probe.dport == 445 && probe.dst.b[15] < 200 && di < 600 && di % 10 != 3)
+			break;
+	}
+	ld_archive *a = ld_archive_open(dir, &err);
+	assert_non_null(a);
+	for (int side = 0; side <= 2; side++) {
+		ld_scan_spec s;
+		ld_scan_spec_init(&s);
+		s.hosts = &probe.dst;
+		s.n_hosts = 1;
+		s.host_side = side;
+		s.dport = side == 0 ? 445 : -1;
+		s.columns = LD_COL_REPORTER;
+		s.threads = 2;
+		count_ctx c = {&s, 0};
+		ld_scan_stats st;
+		assert_int_equal(ld_scan(a, &s, count_rows, &c, &st, &err), 0);
+		assert_int_equal(st.segments_damaged, 0);
+		uint64_t want = 0;
+		for (uint64_t i = 0; i < n; i++) {
+			ld_record r;
+			tg_estate_record(6, i, 600, &r, &b);
+			bool hit = (side != 2 && ld_addr_eq(&r.src, &probe.dst)) ||
+				   (side != 1 && ld_addr_eq(&r.dst, &probe.dst));
+			want += hit && (s.dport < 0 || r.dport == s.dport);
+		}
+		assert_true(want > 0);
+		assert_int_equal(c.matched, want);
+	}
+	ld_archive_close(a);
+	tu_rmrf(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_peer_table_round_trip),
+		cmocka_unit_test(test_plain_dst_without_structure),
+		cmocka_unit_test(test_peer_table_damage),
+		cmocka_unit_test(test_scan_with_peer_tables),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
