@@ -123,11 +123,12 @@ int ld_decoder_init(ld_decoder *d)
 	d->proto = malloc(n * 6);
 	d->raw = malloc(n * sizeof(ld_str));
 	d->sport_eq = malloc(n);
+	d->len_out = malloc(n);
 	d->shape_rank = malloc(n * sizeof(uint16_t));
 	d->shape_tab = malloc(LD_SHAPE_MAX * sizeof(ld_shape));
 	d->shape_rank8 = malloc(n);
 	d->shape_dport = malloc(LD_SHAPE_MAX * sizeof(uint16_t));
-	if (!d->shape_rank8 || !d->shape_dport || !d->sport_eq || !d->shape_rank || !d->shape_tab || !d->dctx || !d->ts || !d->src || !d->dst || !d->len || !d->rule || !d->reporter ||
+	if (!d->len_out || !d->shape_rank8 || !d->shape_dport || !d->sport_eq || !d->shape_rank || !d->shape_tab || !d->dctx || !d->ts || !d->src || !d->dst || !d->len || !d->rule || !d->reporter ||
 	    !d->vif || !d->sport || !d->dport || !d->proto || !d->raw) {
 		ld_decoder_free(d);
 		return -1;
@@ -155,6 +156,7 @@ void ld_decoder_free(ld_decoder *d)
 	free(d->proto);
 	free(d->raw);
 	free(d->sport_eq);
+	free(d->len_out);
 	free(d->shape_rank);
 	free(d->shape_tab);
 	free(d->shape_rank8);
@@ -517,6 +519,23 @@ static int dec_len(const ld_buf *c, uint32_t *out, uint32_t n)
 
 /* LD_ENC_PREDICT (keyed by direction) or LD_ENC_PREDICT_BY (a byte names the key); see
  * enc_predict() in seg_encode.c. */
+/* len of the rows whose shape leaves it out (d->len_out); the others have theirs already. */
+static int dec_len_skip(ld_decoder *d, const ld_buf *c, uint32_t n)
+{
+	const uint8_t *p = c->p + 1, *end = c->p + c->len;
+	if (c->len < 1 || c->p[0] != LD_ENC_VARINT_SKIP)
+		return -1;
+	for (uint32_t k = 0; k < n; k++) {
+		if (!d->len_out[k])
+			continue;
+		uint64_t v;
+		if (!ld_get_varint(&p, end, &v) || v > UINT32_MAX)
+			return -1;
+		d->len[k] = (uint32_t)v;
+	}
+	return p == end ? 0 : -1;
+}
+
 static int dec_predict(ld_decoder *d, const ld_buf *c, uint32_t *out, uint32_t n, uint32_t n_strs)
 {
 	const uint8_t *p = c->p + 1, *end = c->p + c->len;
@@ -598,7 +617,7 @@ static int dec_sport_skip(ld_decoder *d, const ld_buf *c, uint32_t n)
  * store every rank as one byte, so the rank step is a bounds check over the bytes and the
  * gathers index the bytes directly. */
 
-#define SHAPE_SPORT_EQ 0x80000000u
+#define SHAPE_SPORT_EQ LD_SHAPE_SPORT_EQ
 
 /* Rank bytes of a block whose ranks are all one-byte varints below ns, or NULL. */
 static const uint8_t *shape_ranks8(const uint8_t *p, const uint8_t *end, uint32_t n, uint64_t ns)
@@ -611,17 +630,42 @@ static const uint8_t *shape_ranks8(const uint8_t *p, const uint8_t *end, uint32_
 	return mx < ns ? p : NULL;
 }
 
+/* Ranks stored as byte planes: one (the bytes themselves are the ranks) up to 256 shapes, else
+ * high then low.  -1 unless the planes are exactly that long and every rank is below ns. */
+static int shape_rank_planes(const uint8_t *p, const uint8_t *end, uint32_t n, uint64_t ns,
+			     const uint8_t **r8, uint16_t *restrict r16)
+{
+	unsigned w = ns > 256 ? 2 : 1;
+	if ((size_t)(end - p) != (size_t)w * n)
+		return -1;
+	uint32_t mx = 0;
+	if (w == 1) {
+		for (uint32_t k = 0; k < n; k++)
+			mx = p[k] > mx ? p[k] : mx;
+		*r8 = p;
+	} else {
+		const uint8_t *hi = p, *lo = p + n;
+		for (uint32_t k = 0; k < n; k++) {
+			r16[k] = (uint16_t)(hi[k] << 8 | lo[k]);
+			mx = r16[k] > mx ? r16[k] : mx;
+		}
+	}
+	return n == 0 || mx < ns ? 0 : -1;
+}
+
 /* Fills the member columns in `fill` (enum ld_col bits; LD_COL_SPORT means the sport == dport
  * flags) from a shape column; with `view`, also keeps the ranks and each shape's dport
  * (d->view_shapes, d->shape_rank8 or d->shape_rank, d->shape_dport). */
-static int shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_strs, bool *has_len,
-			uint32_t fill, bool view)
+static int shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_strs,
+			uint8_t *len_mode, uint32_t fill, bool view)
 {
 	const uint8_t *p = c->p, *end = c->p + c->len;
 	uint64_t ns;
-	if (c->len < 3 || p[0] != LD_ENC_SHAPE || p[1] > 1)
+	if (c->len < 3 || p[0] != LD_ENC_SHAPE || (p[1] & ~(LD_SHAPE_RANK_PLANES | 3u)) ||
+	    (p[1] & 3u) > LD_SHAPE_LEN_MIXED)
 		return -1;
-	*has_len = p[1];
+	*len_mode = p[1] & 3u;
+	bool planes = p[1] & LD_SHAPE_RANK_PLANES;
 	p += 2;
 	if (!ld_get_varint(&p, end, &ns) || ns == 0 || ns > LD_SHAPE_MAX ||
 	    (uint64_t)(end - p) < ns * sizeof(ld_shape))
@@ -630,13 +674,20 @@ static int shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_s
 	memcpy(tab, p, ns * sizeof(ld_shape));
 	p += ns * sizeof(ld_shape);
 	for (uint64_t i = 0; i < ns; i++)
-		if ((tab[i].rule & ~SHAPE_SPORT_EQ) >= n_strs)
+		if ((tab[i].rule & ~LD_SHAPE_RULE_FLAGS) >= n_strs ||
+		    ((tab[i].rule & LD_SHAPE_LEN_OUT) && (*len_mode != LD_SHAPE_LEN_MIXED || tab[i].len)))
 			return -1;
-	const uint8_t *r8 = shape_ranks8(p, end, n, ns);
+	const uint8_t *r8 = NULL;
 	uint16_t *r16 = d->shape_rank;
-	if (!r8 && ld_shape_ranks16(p, end, n, ns, r16) != 0)
-		return -1;
-	if (!*has_len)
+	if (planes) {
+		if (shape_rank_planes(p, end, n, ns, &r8, r16) != 0)
+			return -1;
+	} else {
+		r8 = shape_ranks8(p, end, n, ns);
+		if (!r8 && ld_shape_ranks16(p, end, n, ns, r16) != 0)
+			return -1;
+	}
+	if (*len_mode == LD_SHAPE_LEN_NONE)
 		fill &= ~(uint32_t)LD_COL_LEN;
 	if (view) {
 		for (uint64_t i = 0; i < ns; i++)
@@ -679,8 +730,10 @@ static int shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_s
 		GATHER(d->dport, u16, tab[i].dport);
 	if (fill & LD_COL_LEN)
 		GATHER(d->len, u32, tab[i].len);
+	if ((fill & LD_COL_LEN) && *len_mode == LD_SHAPE_LEN_MIXED)
+		GATHER(d->len_out, u8, (uint8_t)((tab[i].rule & LD_SHAPE_LEN_OUT) != 0));
 	if (fill & LD_COL_RULE)
-		GATHER(d->rule, u32, tab[i].rule & ~SHAPE_SPORT_EQ);
+		GATHER(d->rule, u32, tab[i].rule & ~LD_SHAPE_RULE_FLAGS);
 	if (fill & LD_COL_SPORT)
 		GATHER(d->sport_eq, u8, (uint8_t)((tab[i].rule & SHAPE_SPORT_EQ) != 0));
 #undef GATHER
@@ -699,6 +752,8 @@ static uint32_t with_deps(const ld_seg_block *b, uint32_t cols)
 		cols |= LD_COL_SRC | LD_COL_DST | LD_COL_DIR;
 	if ((cols & LD_COL_DST) && b->cols[2].enc == LD_ENC_PEER_RANK)
 		cols |= LD_COL_SRC;
+	if ((cols & LD_COL_LEN) && b->cols[12].enc == LD_ENC_VARINT_SKIP)
+		cols |= LD_COL_PROTO; /* the shapes say which rows' lengths the column holds */
 	if (b->cols[5].enc == LD_ENC_SHAPE) {
 		uint32_t carried = LD_COL_SPORT | LD_COL_PROTO;
 		for (unsigned c = 0; c < LD_SEG_NCOLS; c++)
@@ -749,7 +804,8 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 	}
 	/* decode order matters: src, dst and dir before the predicted string columns */
 	static const unsigned order[LD_SEG_NCOLS] = {0, 1, 2, 5, 4, 3, 6, 7, 11, 12, 13, 14, 8, 9, 10, 15};
-	bool shaped = false, shape_len = false;
+	bool shaped = false;
+	uint8_t shape_len = LD_SHAPE_LEN_NONE;
 	for (unsigned oi = 0; oi < LD_SEG_NCOLS; oi++) {
 		unsigned c = order[oi];
 		if (!(need & (1u << c)))
@@ -758,7 +814,8 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 		if (col->enc == LD_ENC_IN_SHAPE) {
 			/* only the columns a shape holds may say so: any other would be left with
 			 * the previous block's values (ids that need not exist in this segment) */
-			if (!shaped || !(SHAPE_MEMBERS & (1u << c)) || (c == 12 && !shape_len)) {
+			if (!shaped || !(SHAPE_MEMBERS & (1u << c)) ||
+			    (c == 12 && shape_len != LD_SHAPE_LEN_ALL)) {
 				ld_err_set(err, "block %u: column %u refers to missing shapes", bi, c);
 				return -1;
 			}
@@ -832,7 +889,12 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 		case 9: rc = dec_predict(d, buf, d->reporter, n, s->hdr.n_strs); break;
 		case 10: rc = dec_predict(d, buf, d->vif, n, s->hdr.n_strs); break;
 		case 11: rc = dec_raw8(buf, d->flags, n); break;
-		case 12: rc = dec_len(buf, d->len, n); break;
+		case 12:
+			if (col->enc == LD_ENC_VARINT_SKIP)
+				rc = shaped && shape_len == LD_SHAPE_LEN_MIXED ? dec_len_skip(d, buf, n) : -1;
+			else
+				rc = dec_len(buf, d->len, n);
+			break;
 		case 13: rc = dec_raw8(buf, d->format, n); break;
 		case 14: rc = dec_raw8(buf, d->present, n); break;
 		default: rc = dec_raw(d, buf, n); break;

@@ -421,7 +421,7 @@ static void set_bit(uint8_t *bits, uint32_t i)
 
 /* Scratch columns of one block in segment ids, for the zone maps and the predicted columns. */
 typedef struct blk_ids {
-	uint32_t *src, *dst, *rule, *reporter, *vif;
+	uint32_t *src, *dst, *rule, *reporter, *vif, *len;
 	uint8_t *dir;
 } blk_ids;
 
@@ -467,6 +467,7 @@ static int encode_block(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *
 		set_bit(b->src_bits, s % LD_SEG_ADDR_BITS);
 		set_bit(b->dst_bits, d % LD_SEG_ADDR_BITS);
 	}
+	size_t shape_head = 0; /* bytes of the shape column before its rank planes */
 	size_t worst = 32 + (size_t)n * 10;
 	if (col_reset(e, worst) != 0)
 		goto oom;
@@ -474,7 +475,7 @@ static int encode_block(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *
 	if (put_column(e, &b->cols[col], enc, err) != 0)                                         \
 		return -1;
 #define PUT_PLANES(col, enc, plane)                                                              \
-	if (put_column_parts(e, &b->cols[col], enc, 2, plane, err) != 0)                         \
+	if (put_column_parts(e, &b->cols[col], enc, (col) == 5 ? shape_head : 2, plane, err) != 0) \
 		return -1;
 	enc_ts(e, rs->ts, idx, n);
 	PUT(0, LD_ENC_TS_DELTA);
@@ -491,24 +492,50 @@ static int encode_block(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *
 		enc_planes32(e, ids->dst, n, b->dst_max);
 		PUT_PLANES(2, LD_ENC_PLANES, n);
 	}
-	/* row shapes: with len in the tuple when that stays under the limit, else without */
-	int shaped = 1;
-	bool with_len = true;
-	for (int attempt = 0; attempt < 2 && shaped == 1; attempt++) {
-		with_len = attempt == 0;
+	/* row shapes: first without len; then len goes into the shapes that have few lengths
+	 * (all of them, when they all do), the others keep theirs in the len column */
+	for (uint32_t k = 0; k < n; k++)
+		ld_shape_key(&e->shape.keys[k], rs, idx[k], ids->rule[k], false);
+	uint8_t len_mode = LD_SHAPE_LEN_NONE;
+	int shaped = ld_shape_encode(&e->shape, n, len_mode, &e->col, &shape_head);
+	if (shaped < 0)
+		goto oom;
+	uint32_t len_out = n;
+	if (shaped == 0) {
 		for (uint32_t k = 0; k < n; k++)
-			ld_shape_key(&e->shape.keys[k], rs, idx[k], ids->rule[k], with_len);
-		shaped = ld_shape_encode(&e->shape, n, with_len, &e->col);
-		if (shaped < 0)
-			goto oom;
+			ids->len[k] = rs->len[idx[k]];
+		len_out = ld_shape_split_len(&e->shape, n, ids->len);
+		if (len_out < n) {
+			len_mode = len_out ? LD_SHAPE_LEN_MIXED : LD_SHAPE_LEN_ALL;
+			shaped = ld_shape_encode(&e->shape, n, len_mode, &e->col, &shape_head);
+			if (shaped < 0)
+				goto oom;
+			if (shaped == 1) { /* more shapes than a block may have: back to none */
+				len_mode = LD_SHAPE_LEN_NONE;
+				len_out = n;
+				for (uint32_t k = 0; k < n; k++)
+					ld_shape_key(&e->shape.keys[k], rs, idx[k], ids->rule[k], false);
+				shaped = ld_shape_encode(&e->shape, n, len_mode, &e->col, &shape_head);
+				if (shaped < 0)
+					goto oom;
+			}
+		}
 	}
 	if (shaped == 0) {
-		PUT(5, LD_ENC_SHAPE);
+		PUT_PLANES(5, LD_ENC_SHAPE, n);
 		static const unsigned members[] = {4, 6, 7, 8, 11, 13, 14};
 		for (unsigned m = 0; m < sizeof(members) / sizeof(members[0]); m++)
 			b->cols[members[m]].enc = LD_ENC_IN_SHAPE;
-		if (with_len) {
+		if (len_mode == LD_SHAPE_LEN_ALL) {
 			b->cols[12].enc = LD_ENC_IN_SHAPE;
+		} else if (len_mode == LD_SHAPE_LEN_MIXED) {
+			uint8_t *p = e->col.p;
+			*p++ = LD_ENC_VARINT_SKIP;
+			for (uint32_t k = 0; k < n; k++)
+				if (e->shape.keys[k].rule & LD_SHAPE_LEN_OUT)
+					p = ld_put_varint(p, ids->len[k]);
+			e->col.len = (size_t)(p - e->col.p);
+			PUT(12, LD_ENC_VARINT_SKIP);
 		} else {
 			enc_len(e, rs->len, idx, n);
 			PUT(12, LD_ENC_VARINT);
@@ -646,7 +673,7 @@ int ld_seg_encode(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, s
 	bool use_peers = peers > 0 && ld_seg_peers_pay(e, rs, idx, (uint32_t)n, na);
 	uint32_t blocks = (uint32_t)((n + LD_SEG_BLOCK_ROWS - 1) / LD_SEG_BLOCK_ROWS);
 	ld_seg_block *index = calloc(blocks, sizeof(ld_seg_block));
-	uint32_t *scratch = malloc((size_t)LD_SEG_BLOCK_ROWS * 5 * sizeof(uint32_t) + LD_SEG_BLOCK_ROWS);
+	uint32_t *scratch = malloc((size_t)LD_SEG_BLOCK_ROWS * 6 * sizeof(uint32_t) + LD_SEG_BLOCK_ROWS);
 	if (!index || !scratch) {
 		free(index);
 		free(scratch);
@@ -654,7 +681,7 @@ int ld_seg_encode(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, s
 	}
 	blk_ids ids = {scratch, scratch + LD_SEG_BLOCK_ROWS, scratch + 2 * LD_SEG_BLOCK_ROWS,
 		       scratch + 3 * LD_SEG_BLOCK_ROWS, scratch + 4 * LD_SEG_BLOCK_ROWS,
-		       (uint8_t *)(scratch + 5 * LD_SEG_BLOCK_ROWS)};
+		       scratch + 5 * LD_SEG_BLOCK_ROWS, (uint8_t *)(scratch + 6 * LD_SEG_BLOCK_ROWS)};
 	e->file.len = 0;
 	ld_seg_header h;
 	memset(&h, 0, sizeof(h));

@@ -15,7 +15,8 @@
 
 #define SHAPE_MAX LD_SHAPE_MAX
 #define SHAPE_SLOTS 8192u
-#define SPORT_EQ 0x80000000u
+#define SPORT_EQ LD_SHAPE_SPORT_EQ
+#define SHAPE_LENS 8u /* a shape with more distinct lengths keeps them in the len column */
 
 static uint32_t shape_hash(const ld_shape *k)
 {
@@ -36,7 +37,10 @@ int ld_shape_enc_init(ld_shape_enc *s)
 	s->order = malloc(SHAPE_MAX * sizeof(uint32_t));
 	s->row = malloc(LD_SEG_BLOCK_ROWS * sizeof(uint32_t));
 	s->keys = malloc(LD_SEG_BLOCK_ROWS * sizeof(ld_shape));
-	if (!s->slots || !s->tab || !s->count || !s->rank || !s->order || !s->row || !s->keys) {
+	s->lens = malloc(SHAPE_MAX * SHAPE_LENS * sizeof(uint32_t));
+	s->n_lens = malloc(SHAPE_MAX);
+	if (!s->slots || !s->tab || !s->count || !s->rank || !s->order || !s->row || !s->keys ||
+	    !s->lens || !s->n_lens) {
 		ld_shape_enc_free(s);
 		return -1;
 	}
@@ -52,6 +56,8 @@ void ld_shape_enc_free(ld_shape_enc *s)
 	free(s->order);
 	free(s->row);
 	free(s->keys);
+	free(s->lens);
+	free(s->n_lens);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -78,7 +84,7 @@ static int cmp_freq(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int ld_shape_encode(ld_shape_enc *s, uint32_t n, bool with_len, ld_buf *out)
+int ld_shape_encode(ld_shape_enc *s, uint32_t n, uint8_t len_mode, ld_buf *out, size_t *head)
 {
 	memset(s->slots, 0, SHAPE_SLOTS * sizeof(uint32_t));
 	uint32_t ns = 0;
@@ -103,6 +109,7 @@ int ld_shape_encode(ld_shape_enc *s, uint32_t n, bool with_len, ld_buf *out)
 			break;
 		}
 	}
+	s->n_shapes = ns;
 	for (uint32_t i = 0; i < ns; i++)
 		s->order[i] = i;
 	cmp_count = s->count;
@@ -114,14 +121,59 @@ int ld_shape_encode(ld_shape_enc *s, uint32_t n, bool with_len, ld_buf *out)
 		return -1;
 	uint8_t *p = out->p;
 	*p++ = LD_ENC_SHAPE;
-	*p++ = with_len;
+	*p++ = len_mode | LD_SHAPE_RANK_PLANES;
 	p = ld_put_varint(p, ns);
 	for (uint32_t r = 0; r < ns; r++) {
 		memcpy(p, &s->tab[s->order[r]], sizeof(ld_shape));
 		p += sizeof(ld_shape);
 	}
+	*head = (size_t)(p - out->p);
+	/* ranks as byte planes (high first when there are two), each its own zstd frame */
+	if (ns > 256) {
+		for (uint32_t k = 0; k < n; k++)
+			p[k] = (uint8_t)(s->rank[s->row[k]] >> 8);
+		p += n;
+	}
 	for (uint32_t k = 0; k < n; k++)
-		p = ld_put_varint(p, s->rank[s->row[k]]);
+		p[k] = (uint8_t)s->rank[s->row[k]];
+	p += n;
 	out->len = (size_t)(p - out->p);
 	return 0;
+}
+
+/* Lengths in the shape cost rank bits and a table entry per distinct value; in the len column
+ * they cost a varint coded across every shape's lengths at once.  A TCP SYN probe comes in two
+ * to four sizes, a NetBIOS query in one, a UDP datagram of an application in dozens: the first
+ * are cheaper in the shape, the last in the column.  A shape takes its lengths in when it has at
+ * most SHAPE_LENS of them and enough rows to pay for the table entries. */
+uint32_t ld_shape_split_len(ld_shape_enc *s, uint32_t n, const uint32_t *len)
+{
+	uint32_t ns = s->n_shapes;
+	memset(s->n_lens, 0, ns);
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t sh = s->row[k];
+		uint8_t m = s->n_lens[sh];
+		if (m > SHAPE_LENS)
+			continue;
+		uint32_t *l = s->lens + (size_t)sh * SHAPE_LENS, j = 0;
+		while (j < m && l[j] != len[k])
+			j++;
+		if (j == m) {
+			if (m < SHAPE_LENS)
+				l[m] = len[k];
+			s->n_lens[sh] = (uint8_t)(m + 1);
+		}
+	}
+	uint32_t out = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t sh = s->row[k];
+		if (s->n_lens[sh] <= SHAPE_LENS && s->count[sh] >= 16u * s->n_lens[sh]) {
+			s->keys[k].len = len[k];
+		} else {
+			s->keys[k].len = 0;
+			s->keys[k].rule |= LD_SHAPE_LEN_OUT;
+			out++;
+		}
+	}
+	return out;
 }

@@ -144,7 +144,8 @@ void ld_rowset_get(const ld_rowset *rs, size_t i, ld_record *out);
 
 /* --- segment encoding --------------------------------------------------------------------- */
 
-/* One row's small columns as a 16-byte key (see seg_shape.c); rule's top bit = sport == dport. */
+/* One row's small columns as a 16-byte key (see seg_shape.c); rule's top bit = sport == dport,
+ * the next = len is not in the shape but in the len column (LD_SHAPE_LEN_MIXED blocks). */
 typedef struct ld_shape {
 	uint8_t proto, action, dir, flags, format, present;
 	uint16_t dport;
@@ -155,16 +156,34 @@ static_assert(sizeof(ld_shape) == 16, "shape key is 16 bytes");
 #define LD_SHAPE_MAX 4096u /* distinct shapes per block; more and the block uses columns */
 static_assert(LD_SHAPE_MAX == LD_BLOCK_MAX_SHAPES, "ld_block's shape view holds every shape");
 
+#define LD_SHAPE_SPORT_EQ 0x80000000u
+#define LD_SHAPE_LEN_OUT 0x40000000u
+#define LD_SHAPE_RULE_FLAGS (LD_SHAPE_SPORT_EQ | LD_SHAPE_LEN_OUT)
+
+/* The byte after LD_ENC_SHAPE: where a shaped block keeps len (low bits), and whether the
+ * ranks are byte planes (else varints, the older form). */
+enum { LD_SHAPE_LEN_NONE = 0, LD_SHAPE_LEN_ALL = 1, LD_SHAPE_LEN_MIXED = 2 };
+#define LD_SHAPE_RANK_PLANES 0x10u
+
 typedef struct ld_shape_enc {
 	uint32_t *slots, *count, *rank, *order, *row;
 	ld_shape *tab, *keys; /* keys: one per row of the block being encoded */
+	uint32_t *lens;       /* per shape: the distinct lengths seen (ld_shape_split_len) */
+	uint8_t *n_lens;
+	uint32_t n_shapes;    /* of the last ld_shape_encode() */
 } ld_shape_enc;
 
 int ld_shape_enc_init(ld_shape_enc *s);
 void ld_shape_enc_free(ld_shape_enc *s);
 void ld_shape_key(ld_shape *k, const ld_rowset *rs, uint32_t i, uint32_t rule_id, bool with_len);
-/* Encodes s->keys[0..n) into out; 1 when the block has too many distinct shapes, -1 on OOM. */
-int ld_shape_encode(ld_shape_enc *s, uint32_t n, bool with_len, ld_buf *out);
+/* Encodes s->keys[0..n) into out; 1 when the block has too many distinct shapes, -1 on OOM.
+ * len_mode (LD_SHAPE_LEN_*) is recorded for the decoder; *head is the size of what precedes the
+ * rank planes (n bytes each). */
+int ld_shape_encode(ld_shape_enc *s, uint32_t n, uint8_t len_mode, ld_buf *out, size_t *head);
+/* After a successful ld_shape_encode() of keys without len: puts each row's len (len[k]) into
+ * the keys of shapes with few distinct lengths and marks the others LD_SHAPE_LEN_OUT.  Returns
+ * how many rows keep their len outside the shapes. */
+uint32_t ld_shape_split_len(ld_shape_enc *s, uint32_t n, const uint32_t *len);
 /* Decodes n shape ranks of one or two varint bytes each from [p, end) into rank[]; -1 unless
  * the bytes are exactly that and every rank is below ns (shape_ranks.c).  The portable variant
  * is the same decoder without SIMD, for tests. */
@@ -244,6 +263,7 @@ typedef struct ld_decoder {
 	uint8_t *proto, *action, *dir, *flags, *format, *present;
 	ld_str *raw;
 	uint8_t *sport_eq;
+	uint8_t *len_out; /* per row of a LD_SHAPE_LEN_MIXED block: len is in the len column */
 	uint16_t *shape_rank;
 	ld_shape *shape_tab;
 	uint8_t *shape_rank8;   /* the shape view's one-byte ranks, kept apart from tmp */
