@@ -338,6 +338,9 @@ static void merge_block(ld_block *b, const ld_block *r)
 	TAKE(shape_rank16);
 	TAKE(shape_dport);
 	TAKE(n_shapes);
+	TAKE(shape_dport_out);
+	TAKE(dport_exc);
+	TAKE(n_dport_exc);
 #undef TAKE
 }
 

@@ -76,6 +76,11 @@ typedef struct ld_block {
 	const uint8_t *shape_rank8;
 	const uint16_t *shape_rank16;
 	const uint16_t *shape_dport;
+	/* ...except rows whose shape has shape_dport_out[rank] set (NULL: none does): their ports,
+	 * rare in the block, are dport_exc[0..n_dport_exc) in row order */
+	const uint8_t *shape_dport_out;
+	const uint16_t *dport_exc;
+	uint32_t n_dport_exc;
 	/* segment dictionaries */
 	const ld_addr *addrs;
 	uint32_t n_addrs;

@@ -894,14 +894,41 @@ static bool add_dense_shapes(ld_group_acc *a, const ld_block *b, const uint32_t 
 		HIST(b->shape_rank16);
 #undef HIST
 	uint64_t *cnt = a->dense_counts;
+	const uint8_t *out = b->shape_dport_out;
+	bool rare = false; /* selected rows whose port is in the block's list of rare ports */
 	for (uint32_t r = 0; r < ns; r++) {
 		uint64_t c = (uint64_t)h0[r] + h1[r] + h2[r] + h3[r];
 		if (!c)
 			continue;
+		if (out && out[r]) {
+			rare = true;
+			continue;
+		}
 		uint32_t k = b->shape_dport[r];
 		if (cnt[k] == 0)
 			a->touched[a->n_touched++] = k;
 		cnt[k] += c;
+	}
+	if (rare) {
+		/* every row selected: the list is the rare rows' ports; else walk the rows to match
+		 * list entries (row order) with the selection */
+		const uint8_t *r8 = b->shape_rank8;
+		const uint16_t *r16 = b->shape_rank16;
+		uint32_t j = 0, s_at = 0;
+		for (uint32_t i = 0; i < b->n && j < b->n_dport_exc; i++) {
+			if (!out[r8 ? r8[i] : r16[i]])
+				continue;
+			uint32_t k = b->dport_exc[j++];
+			if (nsel < b->n) {
+				while (s_at < nsel && sel[s_at] < i)
+					s_at++;
+				if (s_at == nsel || sel[s_at] != i)
+					continue;
+			}
+			if (cnt[k] == 0)
+				a->touched[a->n_touched++] = k;
+			cnt[k]++;
+		}
 	}
 	return true;
 }

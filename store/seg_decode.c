@@ -124,11 +124,14 @@ int ld_decoder_init(ld_decoder *d)
 	d->raw = malloc(n * sizeof(ld_str));
 	d->sport_eq = malloc(n);
 	d->len_out = malloc(n);
+	d->dport_out = malloc(n);
+	d->dport_exc = malloc(n * sizeof(uint16_t));
+	d->shape_dport_out = malloc(LD_SHAPE_MAX);
 	d->shape_rank = malloc(n * sizeof(uint16_t));
 	d->shape_tab = malloc(LD_SHAPE_MAX * sizeof(ld_shape));
 	d->shape_rank8 = malloc(n);
 	d->shape_dport = malloc(LD_SHAPE_MAX * sizeof(uint16_t));
-	if (!d->len_out || !d->shape_rank8 || !d->shape_dport || !d->sport_eq || !d->shape_rank || !d->shape_tab || !d->dctx || !d->ts || !d->src || !d->dst || !d->len || !d->rule || !d->reporter ||
+	if (!d->len_out || !d->dport_out || !d->dport_exc || !d->shape_dport_out || !d->shape_rank8 || !d->shape_dport || !d->sport_eq || !d->shape_rank || !d->shape_tab || !d->dctx || !d->ts || !d->src || !d->dst || !d->len || !d->rule || !d->reporter ||
 	    !d->vif || !d->sport || !d->dport || !d->proto || !d->raw) {
 		ld_decoder_free(d);
 		return -1;
@@ -157,6 +160,9 @@ void ld_decoder_free(ld_decoder *d)
 	free(d->raw);
 	free(d->sport_eq);
 	free(d->len_out);
+	free(d->dport_out);
+	free(d->dport_exc);
+	free(d->shape_dport_out);
 	free(d->shape_rank);
 	free(d->shape_tab);
 	free(d->shape_rank8);
@@ -597,6 +603,33 @@ static int dec_raw(ld_decoder *d, ld_buf *c, uint32_t n)
 	return 0;
 }
 
+/* The rare ports of a shaped block (shapes flagged LD_SHAPE_DPORT_OUT), in row order: into
+ * their rows (d->dport_out), or, for the shape view, as a list. */
+static int dec_dport_skip(ld_decoder *d, const ld_buf *c, uint32_t n, bool view)
+{
+	if (c->len < 2 || c->p[0] != LD_ENC_PLANES_SKIP || c->p[1] != 2 || (c->len - 2) % 2)
+		return -1;
+	uint32_t m = (uint32_t)((c->len - 2) / 2);
+	const uint8_t *hi = c->p + 2, *lo = hi + m;
+	if (view) {
+		if (m > n)
+			return -1;
+		for (uint32_t j = 0; j < m; j++)
+			d->dport_exc[j] = (uint16_t)(hi[j] << 8 | lo[j]);
+		d->view_exc = m;
+		return 0;
+	}
+	uint32_t j = 0;
+	for (uint32_t k = 0; k < n; k++)
+		if (d->dport_out[k]) {
+			if (j == m)
+				return -1;
+			d->dport[k] = (uint16_t)(hi[j] << 8 | lo[j]);
+			j++;
+		}
+	return j == m ? 0 : -1;
+}
+
 static int dec_sport_skip(ld_decoder *d, const ld_buf *c, uint32_t n)
 {
 	uint32_t m = 0;
@@ -657,7 +690,7 @@ static int shape_rank_planes(const uint8_t *p, const uint8_t *end, uint32_t n, u
  * flags) from a shape column; with `view`, also keeps the ranks and each shape's dport
  * (d->view_shapes, d->shape_rank8 or d->shape_rank, d->shape_dport). */
 static int shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_strs,
-			uint8_t *len_mode, uint32_t fill, bool view)
+			uint8_t *len_mode, bool *dport_out, uint32_t fill, bool view)
 {
 	const uint8_t *p = c->p, *end = c->p + c->len;
 	uint64_t ns;
@@ -673,10 +706,15 @@ static int shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_s
 	ld_shape *tab = d->shape_tab;
 	memcpy(tab, p, ns * sizeof(ld_shape));
 	p += ns * sizeof(ld_shape);
-	for (uint64_t i = 0; i < ns; i++)
+	bool any_dport_out = false;
+	for (uint64_t i = 0; i < ns; i++) {
 		if ((tab[i].rule & ~LD_SHAPE_RULE_FLAGS) >= n_strs ||
-		    ((tab[i].rule & LD_SHAPE_LEN_OUT) && (*len_mode != LD_SHAPE_LEN_MIXED || tab[i].len)))
+		    ((tab[i].rule & LD_SHAPE_LEN_OUT) && (*len_mode != LD_SHAPE_LEN_MIXED || tab[i].len)) ||
+		    ((tab[i].rule & LD_SHAPE_DPORT_OUT) && tab[i].dport))
 			return -1;
+		any_dport_out |= (tab[i].rule & LD_SHAPE_DPORT_OUT) != 0;
+	}
+	*dport_out = any_dport_out;
 	const uint8_t *r8 = NULL;
 	uint16_t *r16 = d->shape_rank;
 	if (planes) {
@@ -690,8 +728,10 @@ static int shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_s
 	if (*len_mode == LD_SHAPE_LEN_NONE)
 		fill &= ~(uint32_t)LD_COL_LEN;
 	if (view) {
-		for (uint64_t i = 0; i < ns; i++)
+		for (uint64_t i = 0; i < ns; i++) {
 			d->shape_dport[i] = tab[i].dport;
+			d->shape_dport_out[i] = (tab[i].rule & LD_SHAPE_DPORT_OUT) != 0;
+		}
 		if (r8) /* r8 points into the inflate buffer, which the next column reuses */
 			memcpy(d->shape_rank8, r8, n);
 		d->view_rank8 = r8 != NULL;
@@ -728,6 +768,10 @@ static int shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_s
 		GATHER(d->present, u8, tab[i].present);
 	if (fill & (LD_COL_DPORT | LD_COL_SPORT))
 		GATHER(d->dport, u16, tab[i].dport);
+	/* rows whose port is in the dport column: for it to place them, or for the view to find
+	 * them among selected rows */
+	if (*dport_out && (fill & (LD_COL_DPORT | LD_COL_SPORT)))
+		GATHER(d->dport_out, u8, (uint8_t)((tab[i].rule & LD_SHAPE_DPORT_OUT) != 0));
 	if (fill & LD_COL_LEN)
 		GATHER(d->len, u32, tab[i].len);
 	if ((fill & LD_COL_LEN) && *len_mode == LD_SHAPE_LEN_MIXED)
@@ -754,6 +798,8 @@ static uint32_t with_deps(const ld_seg_block *b, uint32_t cols)
 		cols |= LD_COL_SRC;
 	if ((cols & LD_COL_LEN) && b->cols[12].enc == LD_ENC_VARINT_SKIP)
 		cols |= LD_COL_PROTO; /* the shapes say which rows' lengths the column holds */
+	if ((cols & LD_COL_DPORT) && b->cols[4].enc == LD_ENC_PLANES_SKIP)
+		cols |= LD_COL_PROTO; /* and which rows' ports */
 	if (b->cols[5].enc == LD_ENC_SHAPE) {
 		uint32_t carried = LD_COL_SPORT | LD_COL_PROTO;
 		for (unsigned c = 0; c < LD_SEG_NCOLS; c++)
@@ -776,9 +822,11 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 	memset(out, 0, sizeof(*out));
 	/* the shape view stands in for the dport column of a shaped block (LD_COL_SHAPE_DPORT) */
 	bool view = (columns & LD_COL_SHAPE_DPORT) && (columns & LD_COL_DPORT) &&
-		    b->cols[5].enc == LD_ENC_SHAPE && b->cols[4].enc == LD_ENC_IN_SHAPE &&
+		    b->cols[5].enc == LD_ENC_SHAPE &&
+		    (b->cols[4].enc == LD_ENC_IN_SHAPE || b->cols[4].enc == LD_ENC_PLANES_SKIP) &&
 		    !(need & LD_COL_SPORT);
 	d->view_shapes = 0;
+	d->view_exc = 0;
 	if (need & (LD_COL_RULE | LD_COL_REPORTER | LD_COL_VIF) && s->hdr.n_addrs > d->pred_cap) {
 		free(d->pred);
 		d->pred = calloc(s->hdr.n_addrs, sizeof(uint64_t));
@@ -804,7 +852,7 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 	}
 	/* decode order matters: src, dst and dir before the predicted string columns */
 	static const unsigned order[LD_SEG_NCOLS] = {0, 1, 2, 5, 4, 3, 6, 7, 11, 12, 13, 14, 8, 9, 10, 15};
-	bool shaped = false;
+	bool shaped = false, shape_dport_out = false;
 	uint8_t shape_len = LD_SHAPE_LEN_NONE;
 	for (unsigned oi = 0; oi < LD_SEG_NCOLS; oi++) {
 		unsigned c = order[oi];
@@ -870,14 +918,20 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 			rc = col->enc == LD_ENC_PLANES_SKIP ? (shaped ? dec_sport_skip(d, buf, n) : -1)
 							     : dec_ports(buf, d->sport, n);
 			break;
-		case 4: rc = dec_ports(buf, d->dport, n); break;
+		case 4:
+			if (col->enc == LD_ENC_PLANES_SKIP)
+				rc = shaped && shape_dport_out ? dec_dport_skip(d, buf, n, view) : -1;
+			else
+				rc = dec_ports(buf, d->dport, n);
+			break;
 		case 5:
 			if (col->enc == LD_ENC_SHAPE) {
 				/* proto is in `need` for the slot; gather it only when asked */
 				uint32_t fill = columns & LD_COL_PROTO ? need : need & ~(uint32_t)LD_COL_PROTO;
 				if (view)
 					fill &= ~(uint32_t)LD_COL_DPORT;
-				rc = shape_decode(d, buf, n, s->hdr.n_strs, &shape_len, fill, view);
+				rc = shape_decode(d, buf, n, s->hdr.n_strs, &shape_len, &shape_dport_out,
+						  fill, view);
 				shaped = rc == 0;
 			} else {
 				rc = dec_raw8(buf, d->proto, n);
@@ -916,6 +970,11 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 		out->shape_rank8 = d->view_rank8 ? d->shape_rank8 : NULL;
 		out->shape_rank16 = d->view_rank8 ? NULL : d->shape_rank;
 		out->shape_dport = d->shape_dport;
+		if (shape_dport_out) {
+			out->shape_dport_out = d->shape_dport_out;
+			out->dport_exc = d->dport_exc;
+			out->n_dport_exc = d->view_exc;
+		}
 	}
 	out->proto = columns & LD_COL_PROTO ? d->proto : NULL;
 	out->action = columns & LD_COL_ACTION ? d->action : NULL;

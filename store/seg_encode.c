@@ -425,6 +425,16 @@ typedef struct blk_ids {
 	uint8_t *dir;
 } blk_ids;
 
+/* The shape keys of a block's rows, without len, rare destination ports left out; returns how
+ * many rows left theirs out. */
+static uint32_t make_shape_keys(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx,
+				uint32_t n, const blk_ids *ids)
+{
+	for (uint32_t k = 0; k < n; k++)
+		ld_shape_key(&e->shape.keys[k], rs, idx[k], ids->rule[k], false);
+	return ld_shape_rare_dports(&e->shape, n);
+}
+
 /* dst_rank: the rows' ranks in the peer table, or NULL for a segment without one. */
 static int encode_block(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, uint32_t n,
 			const uint32_t *dst_rank, ld_seg_block *b, blk_ids *ids, ld_err *err)
@@ -492,12 +502,15 @@ static int encode_block(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *
 		enc_planes32(e, ids->dst, n, b->dst_max);
 		PUT_PLANES(2, LD_ENC_PLANES, n);
 	}
-	/* row shapes: first without len; then len goes into the shapes that have few lengths
-	 * (all of them, when they all do), the others keep theirs in the len column */
+	/* row shapes: first without len, rare ports out; then len goes into the shapes that have
+	 * few lengths (all of them, when they all do), the others keep theirs in the len column */
+	uint32_t max_rule = 0;
 	for (uint32_t k = 0; k < n; k++)
-		ld_shape_key(&e->shape.keys[k], rs, idx[k], ids->rule[k], false);
+		max_rule = ids->rule[k] > max_rule ? ids->rule[k] : max_rule;
 	uint8_t len_mode = LD_SHAPE_LEN_NONE;
-	int shaped = ld_shape_encode(&e->shape, n, len_mode, &e->col, &shape_head);
+	uint32_t dport_out = make_shape_keys(e, rs, idx, n, ids);
+	/* rule ids share their word with the shape flags */
+	int shaped = max_rule > LD_SHAPE_MAX_RULE_ID ? 1 : ld_shape_encode(&e->shape, n, len_mode, &e->col, &shape_head);
 	if (shaped < 0)
 		goto oom;
 	uint32_t len_out = n;
@@ -513,8 +526,7 @@ static int encode_block(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *
 			if (shaped == 1) { /* more shapes than a block may have: back to none */
 				len_mode = LD_SHAPE_LEN_NONE;
 				len_out = n;
-				for (uint32_t k = 0; k < n; k++)
-					ld_shape_key(&e->shape.keys[k], rs, idx[k], ids->rule[k], false);
+				make_shape_keys(e, rs, idx, n, ids);
 				shaped = ld_shape_encode(&e->shape, n, len_mode, &e->col, &shape_head);
 				if (shaped < 0)
 					goto oom;
@@ -526,6 +538,20 @@ static int encode_block(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *
 		static const unsigned members[] = {4, 6, 7, 8, 11, 13, 14};
 		for (unsigned m = 0; m < sizeof(members) / sizeof(members[0]); m++)
 			b->cols[members[m]].enc = LD_ENC_IN_SHAPE;
+		if (dport_out) { /* the rare ports, in row order */
+			uint8_t *p = e->col.p;
+			*p++ = LD_ENC_PLANES_SKIP;
+			*p++ = 2;
+			uint8_t *hi = p, *lo = p + dport_out;
+			for (uint32_t k = 0; k < n; k++)
+				if (e->shape.keys[k].rule & LD_SHAPE_DPORT_OUT) {
+					uint16_t x = rs->dport[idx[k]];
+					*hi++ = (uint8_t)(x >> 8);
+					*lo++ = (uint8_t)x;
+				}
+			e->col.len = 2 + 2 * (size_t)dport_out;
+			PUT_PLANES(4, LD_ENC_PLANES_SKIP, dport_out);
+		}
 		if (len_mode == LD_SHAPE_LEN_ALL) {
 			b->cols[12].enc = LD_ENC_IN_SHAPE;
 		} else if (len_mode == LD_SHAPE_LEN_MIXED) {

@@ -39,7 +39,8 @@ int ld_shape_enc_init(ld_shape_enc *s)
 	s->keys = malloc(LD_SEG_BLOCK_ROWS * sizeof(ld_shape));
 	s->lens = malloc(SHAPE_MAX * SHAPE_LENS * sizeof(uint32_t));
 	s->n_lens = malloc(SHAPE_MAX);
-	if (!s->slots || !s->tab || !s->count || !s->rank || !s->order || !s->row || !s->keys ||
+	s->dport_count = calloc(65536, sizeof(uint16_t));
+	if (!s->dport_count || !s->slots || !s->tab || !s->count || !s->rank || !s->order || !s->row || !s->keys ||
 	    !s->lens || !s->n_lens) {
 		ld_shape_enc_free(s);
 		return -1;
@@ -58,6 +59,7 @@ void ld_shape_enc_free(ld_shape_enc *s)
 	free(s->keys);
 	free(s->lens);
 	free(s->n_lens);
+	free(s->dport_count);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -175,5 +177,29 @@ uint32_t ld_shape_split_len(ld_shape_enc *s, uint32_t n, const uint32_t *len)
 			out++;
 		}
 	}
+	return out;
+}
+
+/* A port that a block sees once or twice (a scan of high ports, an ephemeral port answered
+ * back) would make shapes of its own, one table entry per row; it costs less as two bytes in a
+ * column of its own, its row joining the shape of the same traffic without a port. */
+uint32_t ld_shape_rare_dports(ld_shape_enc *s, uint32_t n)
+{
+	uint16_t *cnt = s->dport_count;
+	for (uint32_t k = 0; k < n; k++)
+		if (cnt[s->keys[k].dport] < LD_SHAPE_RARE_DPORT)
+			cnt[s->keys[k].dport]++;
+	uint32_t out = 0;
+	for (uint32_t k = 0; k < n; k++)
+		if (cnt[s->keys[k].dport] < LD_SHAPE_RARE_DPORT) {
+			s->keys[k].rule |= LD_SHAPE_DPORT_OUT;
+			out++;
+		}
+	for (uint32_t k = 0; k < n; k++) /* counters back to zero, then the keys lose the port */
+		cnt[s->keys[k].dport] = 0;
+	if (out)
+		for (uint32_t k = 0; k < n; k++)
+			if (s->keys[k].rule & LD_SHAPE_DPORT_OUT)
+				s->keys[k].dport = 0;
 	return out;
 }

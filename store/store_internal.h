@@ -145,7 +145,9 @@ void ld_rowset_get(const ld_rowset *rs, size_t i, ld_record *out);
 /* --- segment encoding --------------------------------------------------------------------- */
 
 /* One row's small columns as a 16-byte key (see seg_shape.c); rule's top bit = sport == dport,
- * the next = len is not in the shape but in the len column (LD_SHAPE_LEN_MIXED blocks). */
+ * the next = len is not in the shape but in the len column (LD_SHAPE_LEN_MIXED blocks), the
+ * next = dport is not in the shape but in the dport column (a port seen too rarely in the
+ * block to deserve shapes of its own). */
 typedef struct ld_shape {
 	uint8_t proto, action, dir, flags, format, present;
 	uint16_t dport;
@@ -158,7 +160,9 @@ static_assert(LD_SHAPE_MAX == LD_BLOCK_MAX_SHAPES, "ld_block's shape view holds 
 
 #define LD_SHAPE_SPORT_EQ 0x80000000u
 #define LD_SHAPE_LEN_OUT 0x40000000u
-#define LD_SHAPE_RULE_FLAGS (LD_SHAPE_SPORT_EQ | LD_SHAPE_LEN_OUT)
+#define LD_SHAPE_DPORT_OUT 0x20000000u
+#define LD_SHAPE_RULE_FLAGS (LD_SHAPE_SPORT_EQ | LD_SHAPE_LEN_OUT | LD_SHAPE_DPORT_OUT)
+#define LD_SHAPE_MAX_RULE_ID (LD_SHAPE_DPORT_OUT - 1)
 
 /* The byte after LD_ENC_SHAPE: where a shaped block keeps len (low bits), and whether the
  * ranks are byte planes (else varints, the older form). */
@@ -171,6 +175,7 @@ typedef struct ld_shape_enc {
 	uint32_t *lens;       /* per shape: the distinct lengths seen (ld_shape_split_len) */
 	uint8_t *n_lens;
 	uint32_t n_shapes;    /* of the last ld_shape_encode() */
+	uint16_t *dport_count; /* 65536 counters, zero between uses */
 } ld_shape_enc;
 
 int ld_shape_enc_init(ld_shape_enc *s);
@@ -180,6 +185,10 @@ void ld_shape_key(ld_shape *k, const ld_rowset *rs, uint32_t i, uint32_t rule_id
  * len_mode (LD_SHAPE_LEN_*) is recorded for the decoder; *head is the size of what precedes the
  * rank planes (n bytes each). */
 int ld_shape_encode(ld_shape_enc *s, uint32_t n, uint8_t len_mode, ld_buf *out, size_t *head);
+/* Marks the keys whose dport occurs fewer than LD_SHAPE_RARE_DPORT times among keys[0..n)
+ * LD_SHAPE_DPORT_OUT (dport 0 in the key); returns how many. */
+#define LD_SHAPE_RARE_DPORT 4u
+uint32_t ld_shape_rare_dports(ld_shape_enc *s, uint32_t n);
 /* After a successful ld_shape_encode() of keys without len: puts each row's len (len[k]) into
  * the keys of shapes with few distinct lengths and marks the others LD_SHAPE_LEN_OUT.  Returns
  * how many rows keep their len outside the shapes. */
@@ -264,6 +273,10 @@ typedef struct ld_decoder {
 	ld_str *raw;
 	uint8_t *sport_eq;
 	uint8_t *len_out; /* per row of a LD_SHAPE_LEN_MIXED block: len is in the len column */
+	uint8_t *dport_out; /* per row of a shaped block: dport is in the dport column */
+	uint16_t *dport_exc; /* the shape view's rare ports, in row order */
+	uint8_t *shape_dport_out; /* the shape view's per-shape "port in the list" flags */
+	uint32_t view_exc;
 	uint16_t *shape_rank;
 	ld_shape *shape_tab;
 	uint8_t *shape_rank8;   /* the shape view's one-byte ranks, kept apart from tmp */

@@ -101,7 +101,8 @@ static inline void tg_record(uint64_t seed, uint64_t i, bool with_raw, ld_record
 
 /* An estate's traffic, as the store's encodings expect to see it (seg_peers.c, enc_predict):
  * `desktops` desktops (at most 600), each sending to 8 usual peers and its subnet's broadcast
- * address most of the time and to a random host otherwise; reporter and rule follow the source;
+ * address most of the time and to a random host otherwise, on a few ports and now and then a
+ * random one; TCP lengths of a few sizes, UDP ones of many; reporter and rule follow the source;
  * vif is empty for odd seeds and follows the destination for even ones.  Some sources are IPv6. */
 static inline void tg_estate_record(uint64_t seed, uint64_t i, uint32_t desktops, ld_record *r,
 				    tg_bufs *b)
@@ -129,6 +130,8 @@ static inline void tg_estate_record(uint64_t seed, uint64_t i, uint32_t desktops
 	ld_addr_from_v4(&r->dst, di == 0xffffffffu ? (s4 | 0xff) : 0x0a400000u | (di / 200) << 8 | di % 200);
 	static const uint16_t ports[] = {445, 445, 445, 7680, 3389, 135, 137, 5355};
 	r->dport = di == 0xffffffffu ? 137 : ports[(h2 >> 24) % 8];
+	if ((h2 >> 40) % 32 == 0) /* now and then a port seen once or twice in a block */
+		r->dport = (uint16_t)(1024 + (h2 >> 45) % 60000);
 	r->proto = r->dport == 137 || r->dport == 5355 ? 17 : 6;
 	r->sport = r->dport == 137 ? 137 : (uint16_t)(49152 + (h >> 20) % 16384);
 	r->action = (h >> 40) % 10 ? LD_ACTION_DROP : LD_ACTION_REJECT;

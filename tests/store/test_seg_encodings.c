@@ -1,6 +1,7 @@
 /* test_seg_encodings.c — the segment encodings that depend on the data: the peer table (dst as a
- * rank among its source's peers) and the predicted string columns (rule, reporter, vif following
- * whichever endpoint predicts them).  Each must read back bit-exact, be chosen when it pays and
+ * rank among its source's peers), the predicted string columns (rule, reporter, vif following
+ * whichever endpoint predicts them), and the row shapes' exceptions (lengths and rare ports kept
+ * in columns of only the rows that need them).  Each must read back bit-exact, be chosen when it pays and
  * only then, and fail loudly, never silently, when its bytes are damaged. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <cmocka.h>
 
 #include "ld_archive.h"
+#include "ld_query.h"
 #include "ld_writer.h"
 #include "store_internal.h"
 #include "store_testutil.h"
@@ -112,6 +114,90 @@ static void test_peer_table_round_trip(void **state)
 			assert_true(column_bytes(&s, 10) < 40 * (uint64_t)s.hdr.blocks);
 		ld_seg_close(&s);
 	}
+	ld_decoder_free(&d);
+	ld_seg_encoder_free(&e);
+}
+
+/* Shapes with exceptions: some blocks keep rare ports and many-valued lengths outside the
+ * shapes; every row reads back (check_rows), the shape view plus its list of rare ports gives
+ * each row's port, and group-by dport over the view counts right with all rows selected and with
+ * every third. */
+static void test_shape_exceptions(void **state)
+{
+	(void)state;
+	ld_seg_encoder e;
+	ld_decoder d;
+	assert_int_equal(ld_seg_encoder_init(&e, 3), 0);
+	assert_int_equal(ld_decoder_init(&d), 0);
+	encode(&e, gen_estate, 5);
+	ld_seg s;
+	ld_err err;
+	assert_int_equal(ld_seg_open_mem(&s, e.file.p, e.file.len, &d, &err), 0);
+	uint32_t rare_blocks = 0, mixed_len_blocks = 0;
+	for (uint32_t bi = 0; bi < s.hdr.blocks; bi++) {
+		rare_blocks += s.blocks[bi].cols[4].enc == LD_ENC_PLANES_SKIP;
+		mixed_len_blocks += s.blocks[bi].cols[12].enc == LD_ENC_VARINT_SKIP;
+	}
+	assert_int_equal(rare_blocks, s.hdr.blocks);
+	assert_int_equal(mixed_len_blocks, s.hdr.blocks);
+	assert_int_equal(ld_seg_load_peers(&s, &d, &err), 0);
+	check_rows(&s, &d, gen_estate, 5);
+	static uint64_t want_all[65536], want_third[65536];
+	memset(want_all, 0, sizeof(want_all));
+	memset(want_third, 0, sizeof(want_third));
+	ld_group_spec gs = {.cols = {LD_QCOL_DPORT}, .n_cols = 1, .distinct_col = -1};
+	ld_group_acc *all = ld_group_acc_new(&gs, &err), *third = ld_group_acc_new(&gs, &err);
+	assert_non_null(all);
+	assert_non_null(third);
+	static uint32_t sel_all[LD_SEG_BLOCK_ROWS], sel_third[LD_SEG_BLOCK_ROWS];
+	uint64_t i = 0;
+	tg_bufs b;
+	for (uint32_t bi = 0; bi < s.hdr.blocks; bi++) {
+		ld_block blk;
+		assert_int_equal(ld_seg_decode_block(&d, &s, bi, LD_COL_DPORT | LD_COL_SHAPE_DPORT, &blk,
+						     NULL, &err), 0);
+		assert_null(blk.dport);
+		assert_true(blk.n_shapes > 0);
+		assert_non_null(blk.shape_dport_out);
+		uint32_t j = 0, n3 = 0;
+		for (uint32_t k = 0; k < blk.n; k++, i++) {
+			uint32_t r = blk.shape_rank8 ? blk.shape_rank8[k] : blk.shape_rank16[k];
+			uint16_t port;
+			if (blk.shape_dport_out[r]) {
+				assert_true(j < blk.n_dport_exc);
+				port = blk.dport_exc[j++];
+			} else {
+				port = blk.shape_dport[r];
+			}
+			ld_record want;
+			gen_estate(5, i, &want, &b);
+			assert_int_equal(port, want.dport);
+			want_all[port]++;
+			sel_all[k] = k;
+			if (k % 3 == 0) {
+				want_third[port]++;
+				sel_third[n3++] = k;
+			}
+		}
+		assert_int_equal(j, blk.n_dport_exc);
+		assert_int_equal(ld_group_acc_add(all, &blk, sel_all, blk.n, &err), 0);
+		assert_int_equal(ld_group_acc_add(third, &blk, sel_third, n3, &err), 0);
+	}
+	ld_group_acc *accs[2] = {all, third};
+	uint64_t *wants[2] = {want_all, want_third};
+	for (int a = 0; a < 2; a++) {
+		const ld_group_row *rows;
+		size_t n;
+		assert_int_equal(ld_group_acc_result(accs[a], 0, &rows, &n, &err), 0);
+		size_t groups = 0;
+		for (uint32_t p = 0; p < 65536; p++)
+			groups += wants[a][p] > 0;
+		assert_int_equal(n, groups);
+		for (size_t r = 0; r < n; r++)
+			assert_int_equal(rows[r].count, wants[a][rows[r].key[0].num]);
+		ld_group_acc_free(accs[a]);
+	}
+	ld_seg_close(&s);
 	ld_decoder_free(&d);
 	ld_seg_encoder_free(&e);
 }
@@ -247,6 +333,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_peer_table_round_trip),
 		cmocka_unit_test(test_plain_dst_without_structure),
+		cmocka_unit_test(test_shape_exceptions),
 		cmocka_unit_test(test_peer_table_damage),
 		cmocka_unit_test(test_scan_with_peer_tables),
 	};
