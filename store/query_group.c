@@ -1177,6 +1177,18 @@ static void select_top(ld_group_acc *a, size_t keep)
 	}
 }
 
+/* Brings the `keep` first rows in sort order to the front (unordered) when only those are
+ * wanted: a heap selection when they are few, else a sort of all. */
+static void first_rows(ld_group_acc *a, size_t keep)
+{
+	if (keep >= a->n_groups)
+		return;
+	if (keep < a->n_groups / 8)
+		select_top(a, keep);
+	else
+		qsort_r(a->rows, a->n_groups, sizeof *a->rows, cmp_rows, a);
+}
+
 /* Value-only keys still in the dense table and nothing in the global one: rows come straight
  * from the dense counts, without hashing. */
 typedef struct cand {
@@ -1284,9 +1296,8 @@ int ld_group_acc_result(ld_group_acc *a, uint32_t top, const ld_group_row **rows
 	if (result_from_dense(a, top, &built)) {
 		size_t keep = top && top < built ? top : built;
 		size_t saved = a->n_groups;
-		a->n_groups = built; /* select_top walks n_groups rows */
-		if (keep < built / 8)
-			select_top(a, keep);
+		a->n_groups = built; /* first_rows walks n_groups rows */
+		first_rows(a, keep);
 		a->n_groups = saved;
 		qsort_r(a->rows, keep, sizeof *a->rows, cmp_rows, a);
 		*rows = a->rows;
@@ -1326,8 +1337,7 @@ int ld_group_acc_result(ld_group_acc *a, uint32_t top, const ld_group_row **rows
 		r->distinct = a->groups[g].distinct;
 	}
 	size_t keep = top && top < a->n_groups ? top : a->n_groups;
-	if (keep < a->n_groups / 8)
-		select_top(a, keep);
+	first_rows(a, keep);
 	qsort_r(a->rows, keep, sizeof *a->rows, cmp_rows, a);
 	*rows = a->rows;
 	*n = keep;

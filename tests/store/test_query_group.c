@@ -442,6 +442,56 @@ static void test_dense_top(void **state)
 	ld_group_acc_free(acc);
 }
 
+/* A top N that keeps most groups (N >= groups / 8, below which a heap selects them): the largest
+ * groups come last in insertion order here, and must still be the ones returned, in order.
+ * Once the N first groups in insertion order came back instead. */
+static void test_top_of_few_groups(void **state)
+{
+	(void)state;
+	enum { NG = 30, TOP = 20, NR = NG * (NG + 1) / 2 };
+	static uint16_t dport[NR];
+	static uint32_t src[NR], sel[NR];
+	static ld_addr addrs[NG];
+	uint32_t i = 0;
+	for (uint32_t g = 0; g < NG; g++) { /* group g: g + 1 rows */
+		ld_addr_from_v4(&addrs[g], 0x0a000001u + g);
+		for (uint32_t k = 0; k <= g; k++, i++) {
+			dport[i] = (uint16_t)(1000 + g);
+			src[i] = g;
+			sel[i] = i;
+		}
+	}
+	ld_block b;
+	memset(&b, 0, sizeof b);
+	b.n = NR;
+	b.dport = dport;
+	b.src = src;
+	b.addrs = addrs;
+	b.n_addrs = NG;
+	b.segment = "few";
+	static const unsigned cols[] = {LD_QCOL_DPORT, LD_QCOL_SRC};
+	for (unsigned c = 0; c < 2; c++) {
+		ld_group_spec sp = {.cols = {cols[c]}, .n_cols = 1, .distinct_col = -1};
+		ld_err err;
+		ld_group_acc *acc = ld_group_acc_new(&sp, &err);
+		assert_non_null(acc);
+		assert_int_equal(ld_group_acc_add(acc, &b, sel, NR, &err), 0);
+		const ld_group_row *rows;
+		size_t n;
+		assert_int_equal(ld_group_acc_result(acc, TOP, &rows, &n, &err), 0);
+		assert_int_equal(n, TOP);
+		for (size_t r = 0; r < n; r++) {
+			uint32_t g = NG - 1 - (uint32_t)r;
+			assert_int_equal(rows[r].count, g + 1);
+			if (cols[c] == LD_QCOL_DPORT)
+				assert_int_equal(rows[r].key[0].num, 1000 + g);
+			else
+				assert_true(ld_addr_eq(&rows[r].key[0].addr, &addrs[g]));
+		}
+		ld_group_acc_free(acc);
+	}
+}
+
 static void test_bad_specs(void **state)
 {
 	(void)state;
@@ -468,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_group_values_only),
 		cmocka_unit_test(test_merge_with_empty),
 		cmocka_unit_test(test_dense_top),
+		cmocka_unit_test(test_top_of_few_groups),
 		cmocka_unit_test(test_bad_specs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
