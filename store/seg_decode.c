@@ -523,25 +523,37 @@ static int dec_len(const ld_buf *c, uint32_t *out, uint32_t n)
 	return p == end ? 0 : -1;
 }
 
-/* LD_ENC_PREDICT (keyed by direction) or LD_ENC_PREDICT_BY (a byte names the key); see
- * enc_predict() in seg_encode.c. */
-/* len of the rows whose shape leaves it out (d->len_out); the others have theirs already. */
+/* len of the rows whose shape leaves it out (d->len_out): their shape's smallest length, which
+ * d->len holds already, plus the column's value, byte planes of the width its second byte says. */
 static int dec_len_skip(ld_decoder *d, const ld_buf *c, uint32_t n)
 {
-	const uint8_t *p = c->p + 1, *end = c->p + c->len;
-	if (c->len < 1 || c->p[0] != LD_ENC_VARINT_SKIP)
+	if (c->len < 2 || c->p[0] != LD_ENC_PLANES_SKIP || c->p[1] < 1 || c->p[1] > 4)
 		return -1;
+	unsigned w = c->p[1];
+	uint32_t m = 0;
+	for (uint32_t k = 0; k < n; k++)
+		m += d->len_out[k];
+	if (c->len != 2 + (size_t)w * m)
+		return -1;
+	const uint8_t *p = c->p + 2;
+	uint32_t j = 0;
+	bool bad = false;
 	for (uint32_t k = 0; k < n; k++) {
 		if (!d->len_out[k])
 			continue;
-		uint64_t v;
-		if (!ld_get_varint(&p, end, &v) || v > UINT32_MAX)
-			return -1;
+		uint32_t r = 0;
+		for (unsigned pl = 0; pl < w; pl++)
+			r = r << 8 | p[(size_t)pl * m + j];
+		j++;
+		uint64_t v = (uint64_t)d->len[k] + r;
+		bad |= v > UINT32_MAX;
 		d->len[k] = (uint32_t)v;
 	}
-	return p == end ? 0 : -1;
+	return bad ? -1 : 0;
 }
 
+/* LD_ENC_PREDICT (keyed by direction) or LD_ENC_PREDICT_BY (a byte names the key); see
+ * enc_predict() in seg_encode.c. */
 static int dec_predict(ld_decoder *d, const ld_buf *c, uint32_t *out, uint32_t n, uint32_t n_strs)
 {
 	const uint8_t *p = c->p + 1, *end = c->p + c->len;
@@ -709,7 +721,7 @@ static int shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_s
 	bool any_dport_out = false;
 	for (uint64_t i = 0; i < ns; i++) {
 		if ((tab[i].rule & ~LD_SHAPE_RULE_FLAGS) >= n_strs ||
-		    ((tab[i].rule & LD_SHAPE_LEN_OUT) && (*len_mode != LD_SHAPE_LEN_MIXED || tab[i].len)) ||
+		    ((tab[i].rule & LD_SHAPE_LEN_OUT) && *len_mode != LD_SHAPE_LEN_MIXED) ||
 		    ((tab[i].rule & LD_SHAPE_DPORT_OUT) && tab[i].dport))
 			return -1;
 		any_dport_out |= (tab[i].rule & LD_SHAPE_DPORT_OUT) != 0;
@@ -796,7 +808,7 @@ static uint32_t with_deps(const ld_seg_block *b, uint32_t cols)
 		cols |= LD_COL_SRC | LD_COL_DST | LD_COL_DIR;
 	if ((cols & LD_COL_DST) && b->cols[2].enc == LD_ENC_PEER_RANK)
 		cols |= LD_COL_SRC;
-	if ((cols & LD_COL_LEN) && b->cols[12].enc == LD_ENC_VARINT_SKIP)
+	if ((cols & LD_COL_LEN) && b->cols[12].enc == LD_ENC_PLANES_SKIP)
 		cols |= LD_COL_PROTO; /* the shapes say which rows' lengths the column holds */
 	if ((cols & LD_COL_DPORT) && b->cols[4].enc == LD_ENC_PLANES_SKIP)
 		cols |= LD_COL_PROTO; /* and which rows' ports */
@@ -944,7 +956,7 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 		case 10: rc = dec_predict(d, buf, d->vif, n, s->hdr.n_strs); break;
 		case 11: rc = dec_raw8(buf, d->flags, n); break;
 		case 12:
-			if (col->enc == LD_ENC_VARINT_SKIP)
+			if (col->enc == LD_ENC_PLANES_SKIP)
 				rc = shaped && shape_len == LD_SHAPE_LEN_MIXED ? dec_len_skip(d, buf, n) : -1;
 			else
 				rc = dec_len(buf, d->len, n);

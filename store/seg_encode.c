@@ -555,13 +555,23 @@ static int encode_block(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *
 		if (len_mode == LD_SHAPE_LEN_ALL) {
 			b->cols[12].enc = LD_ENC_IN_SHAPE;
 		} else if (len_mode == LD_SHAPE_LEN_MIXED) {
-			uint8_t *p = e->col.p;
-			*p++ = LD_ENC_VARINT_SKIP;
+			/* the rows' lengths above their shape's smallest, as byte planes */
+			uint32_t mx = 0;
 			for (uint32_t k = 0; k < n; k++)
-				if (e->shape.keys[k].rule & LD_SHAPE_LEN_OUT)
-					p = ld_put_varint(p, ids->len[k]);
+				if (e->shape.keys[k].rule & LD_SHAPE_LEN_OUT) {
+					uint32_t r = ids->len[k] - e->shape.keys[k].len;
+					mx = r > mx ? r : mx;
+				}
+			unsigned w = mx < 0x100 ? 1 : mx < 0x10000 ? 2 : mx < 0x1000000 ? 3 : 4;
+			uint8_t *p = e->col.p;
+			*p++ = LD_ENC_PLANES_SKIP;
+			*p++ = (uint8_t)w;
+			for (unsigned pl = w; pl-- > 0;)
+				for (uint32_t k = 0; k < n; k++)
+					if (e->shape.keys[k].rule & LD_SHAPE_LEN_OUT)
+						*p++ = (uint8_t)((ids->len[k] - e->shape.keys[k].len) >> (8 * pl));
 			e->col.len = (size_t)(p - e->col.p);
-			PUT(12, LD_ENC_VARINT_SKIP);
+			PUT_PLANES(12, LD_ENC_PLANES_SKIP, len_out);
 		} else {
 			enc_len(e, rs->len, idx, n);
 			PUT(12, LD_ENC_VARINT);

@@ -166,17 +166,25 @@ uint32_t ld_shape_split_len(ld_shape_enc *s, uint32_t n, const uint32_t *len)
 			s->n_lens[sh] = (uint8_t)(m + 1);
 		}
 	}
+	/* a shape that keeps its lengths out holds their minimum: the column stores the rest */
+	uint32_t *base = s->lens; /* one slot per shape is enough now */
+	for (uint32_t sh = 0; sh < ns; sh++)
+		base[sh] = UINT32_MAX;
 	uint32_t out = 0;
 	for (uint32_t k = 0; k < n; k++) {
 		uint32_t sh = s->row[k];
 		if (s->n_lens[sh] <= SHAPE_LENS && s->count[sh] >= 16u * s->n_lens[sh]) {
 			s->keys[k].len = len[k];
 		} else {
-			s->keys[k].len = 0;
 			s->keys[k].rule |= LD_SHAPE_LEN_OUT;
+			base[sh] = len[k] < base[sh] ? len[k] : base[sh];
 			out++;
 		}
 	}
+	if (out)
+		for (uint32_t k = 0; k < n; k++)
+			if (s->keys[k].rule & LD_SHAPE_LEN_OUT)
+				s->keys[k].len = base[s->row[k]];
 	return out;
 }
 

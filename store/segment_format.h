@@ -71,10 +71,14 @@
  *               rank per row, in the proto slot; the member slots say LD_ENC_IN_SHAPE.  A flag
  *               in the tuple marks sport == dport (137->137), and the sport planes skip those
  *               rows.  The byte after the encoding byte says where len is: 0 in its own column,
- *               1 in every tuple, 2 in the tuples with few distinct lengths, the others
- *               flagged (rule bit 30) and their rows' lengths in the len column
- *               (LD_ENC_VARINT_SKIP).  Blocks with more than 4096 distinct tuples use the
- *               per-column encodings.
+ *               1 in every tuple, 2 in the tuples with few distinct lengths; the others are
+ *               flagged (rule bit 30), hold their rows' smallest length, and the len column
+ *               (LD_ENC_PLANES_SKIP: width byte, byte planes) holds each of their rows' length
+ *               above it.  Likewise ports seen fewer than four times in a block leave the
+ *               tuples (flag: rule bit 29, dport 0) for a dport column of only their rows
+ *               (LD_ENC_PLANES_SKIP, two planes).  Ranks are byte planes (one up to 256
+ *               shapes, else two) after the table.  Blocks with more than 4096 distinct tuples
+ *               use the per-column encodings.
  *     raw       varint lengths then the bytes (zstd at the configured level; the other
  *               columns use level 1); blocks without raw lines store no raw column
  *   Blocks hold LD_SEG_BLOCK_ROWS rows (the last one fewer); segments at most the writer's
@@ -111,7 +115,6 @@ enum ld_seg_enc {
 	LD_ENC_PLANES_SKIP = 9, /* sport planes without the rows whose shape says sport == dport */
 	LD_ENC_PREDICT_BY = 10, /* LD_ENC_PREDICT with a byte naming the endpoint it follows */
 	LD_ENC_PEER_RANK = 11,  /* dst as the rank of dst among its src's peers (peer table) */
-	LD_ENC_VARINT_SKIP = 12, /* len varints of only the rows whose shape leaves len out */
 };
 
 typedef struct ld_seg_header {

@@ -136,7 +136,7 @@ static void test_shape_exceptions(void **state)
 	uint32_t rare_blocks = 0, mixed_len_blocks = 0;
 	for (uint32_t bi = 0; bi < s.hdr.blocks; bi++) {
 		rare_blocks += s.blocks[bi].cols[4].enc == LD_ENC_PLANES_SKIP;
-		mixed_len_blocks += s.blocks[bi].cols[12].enc == LD_ENC_VARINT_SKIP;
+		mixed_len_blocks += s.blocks[bi].cols[12].enc == LD_ENC_PLANES_SKIP;
 	}
 	assert_int_equal(rare_blocks, s.hdr.blocks);
 	assert_int_equal(mixed_len_blocks, s.hdr.blocks);
