@@ -915,6 +915,14 @@ static bool add_dense_shapes(ld_group_acc *a, const ld_block *b, const uint32_t 
 		const uint8_t *r8 = b->shape_rank8;
 		const uint16_t *r16 = b->shape_rank16;
 		uint32_t j = 0, s_at = 0;
+		if (nsel == b->n) {
+			for (; j < b->n_dport_exc; j++) {
+				uint32_t k = b->dport_exc[j];
+				if (cnt[k] == 0)
+					a->touched[a->n_touched++] = k;
+				cnt[k]++;
+			}
+		}
 		for (uint32_t i = 0; i < b->n && j < b->n_dport_exc; i++) {
 			if (!out[r8 ? r8[i] : r16[i]])
 				continue;

@@ -124,14 +124,13 @@ int ld_decoder_init(ld_decoder *d)
 	d->raw = malloc(n * sizeof(ld_str));
 	d->sport_eq = malloc(n);
 	d->len_out = malloc(n);
-	d->dport_out = malloc(n);
 	d->dport_exc = malloc(n * sizeof(uint16_t));
 	d->shape_dport_out = malloc(LD_SHAPE_MAX);
 	d->shape_rank = malloc(n * sizeof(uint16_t));
 	d->shape_tab = malloc(LD_SHAPE_MAX * sizeof(ld_shape));
 	d->shape_rank8 = malloc(n);
 	d->shape_dport = malloc(LD_SHAPE_MAX * sizeof(uint16_t));
-	if (!d->len_out || !d->dport_out || !d->dport_exc || !d->shape_dport_out || !d->shape_rank8 || !d->shape_dport || !d->sport_eq || !d->shape_rank || !d->shape_tab || !d->dctx || !d->ts || !d->src || !d->dst || !d->len || !d->rule || !d->reporter ||
+	if (!d->len_out || !d->dport_exc || !d->shape_dport_out || !d->shape_rank8 || !d->shape_dport || !d->sport_eq || !d->shape_rank || !d->shape_tab || !d->dctx || !d->ts || !d->src || !d->dst || !d->len || !d->rule || !d->reporter ||
 	    !d->vif || !d->sport || !d->dport || !d->proto || !d->raw) {
 		ld_decoder_free(d);
 		return -1;
@@ -160,7 +159,6 @@ void ld_decoder_free(ld_decoder *d)
 	free(d->raw);
 	free(d->sport_eq);
 	free(d->len_out);
-	free(d->dport_out);
 	free(d->dport_exc);
 	free(d->shape_dport_out);
 	free(d->shape_rank);
@@ -615,31 +613,20 @@ static int dec_raw(ld_decoder *d, ld_buf *c, uint32_t n)
 	return 0;
 }
 
-/* The rare ports of a shaped block (shapes flagged LD_SHAPE_DPORT_OUT), in row order: into
- * their rows (d->dport_out), or, for the shape view, as a list. */
-static int dec_dport_skip(ld_decoder *d, const ld_buf *c, uint32_t n, bool view)
+/* The rare ports of a shaped block (rows of the shapes flagged LD_SHAPE_DPORT_OUT), in row
+ * order, into d->dport_exc; decoded before the shape column, which places them. */
+static int dec_dport_list(ld_decoder *d, const ld_buf *c, uint32_t n)
 {
 	if (c->len < 2 || c->p[0] != LD_ENC_PLANES_SKIP || c->p[1] != 2 || (c->len - 2) % 2)
 		return -1;
 	uint32_t m = (uint32_t)((c->len - 2) / 2);
+	if (m > n)
+		return -1;
 	const uint8_t *hi = c->p + 2, *lo = hi + m;
-	if (view) {
-		if (m > n)
-			return -1;
-		for (uint32_t j = 0; j < m; j++)
-			d->dport_exc[j] = (uint16_t)(hi[j] << 8 | lo[j]);
-		d->view_exc = m;
-		return 0;
-	}
-	uint32_t j = 0;
-	for (uint32_t k = 0; k < n; k++)
-		if (d->dport_out[k]) {
-			if (j == m)
-				return -1;
-			d->dport[k] = (uint16_t)(hi[j] << 8 | lo[j]);
-			j++;
-		}
-	return j == m ? 0 : -1;
+	for (uint32_t j = 0; j < m; j++)
+		d->dport_exc[j] = (uint16_t)(hi[j] << 8 | lo[j]);
+	d->view_exc = m;
+	return 0;
 }
 
 static int dec_sport_skip(ld_decoder *d, const ld_buf *c, uint32_t n)
@@ -718,15 +705,23 @@ static int shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_s
 	ld_shape *tab = d->shape_tab;
 	memcpy(tab, p, ns * sizeof(ld_shape));
 	p += ns * sizeof(ld_shape);
-	bool any_dport_out = false;
+	/* shapes whose rows keep their port in the dport column come last: from rank first_out */
+	uint32_t first_out = (uint32_t)ns;
 	for (uint64_t i = 0; i < ns; i++) {
+		bool out = tab[i].rule & LD_SHAPE_DPORT_OUT;
 		if ((tab[i].rule & ~LD_SHAPE_RULE_FLAGS) >= n_strs ||
 		    ((tab[i].rule & LD_SHAPE_LEN_OUT) && *len_mode != LD_SHAPE_LEN_MIXED) ||
-		    ((tab[i].rule & LD_SHAPE_DPORT_OUT) && tab[i].dport))
+		    (out && tab[i].dport) || (!out && first_out < ns))
 			return -1;
-		any_dport_out |= (tab[i].rule & LD_SHAPE_DPORT_OUT) != 0;
+		if (out && first_out == ns)
+			first_out = (uint32_t)i;
 	}
-	*dport_out = any_dport_out;
+	*dport_out = first_out < ns;
+	/* their ports are decoded before this column (d->dport_exc) when ports are asked for; the
+	 * list and the rows that take them must be as many */
+	bool ports = view || (fill & (LD_COL_DPORT | LD_COL_SPORT));
+	if (ports && *dport_out != (d->view_exc != UINT32_MAX))
+		return -1;
 	const uint8_t *r8 = NULL;
 	uint16_t *r16 = d->shape_rank;
 	if (planes) {
@@ -739,10 +734,21 @@ static int shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_s
 	}
 	if (*len_mode == LD_SHAPE_LEN_NONE)
 		fill &= ~(uint32_t)LD_COL_LEN;
+	if (ports && *dport_out) {
+		uint32_t rows_out = 0;
+		if (r8)
+			for (uint32_t k = 0; k < n; k++)
+				rows_out += r8[k] >= first_out;
+		else
+			for (uint32_t k = 0; k < n; k++)
+				rows_out += r16[k] >= first_out;
+		if (rows_out != d->view_exc)
+			return -1;
+	}
 	if (view) {
 		for (uint64_t i = 0; i < ns; i++) {
 			d->shape_dport[i] = tab[i].dport;
-			d->shape_dport_out[i] = (tab[i].rule & LD_SHAPE_DPORT_OUT) != 0;
+			d->shape_dport_out[i] = i >= first_out;
 		}
 		if (r8) /* r8 points into the inflate buffer, which the next column reuses */
 			memcpy(d->shape_rank8, r8, n);
@@ -778,12 +784,22 @@ static int shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_s
 		GATHER(d->format, u8, tab[i].format);
 	if (fill & LD_COL_PRESENT)
 		GATHER(d->present, u8, tab[i].present);
-	if (fill & (LD_COL_DPORT | LD_COL_SPORT))
+	if ((fill & (LD_COL_DPORT | LD_COL_SPORT)) && !*dport_out) {
 		GATHER(d->dport, u16, tab[i].dport);
-	/* rows whose port is in the dport column: for it to place them, or for the view to find
-	 * them among selected rows */
-	if (*dport_out && (fill & (LD_COL_DPORT | LD_COL_SPORT)))
-		GATHER(d->dport_out, u8, (uint8_t)((tab[i].rule & LD_SHAPE_DPORT_OUT) != 0));
+	} else if (fill & (LD_COL_DPORT | LD_COL_SPORT)) {
+		/* the rare ports' rows take the next port of the list, in row order (counted
+		 * above, so the list cannot run out) */
+		for (uint64_t i = 0; i < ns; i++)
+			t.u16[i] = tab[i].dport;
+		const uint16_t *exc = d->dport_exc;
+		uint32_t j = 0;
+		if (r8)
+			for (uint32_t k = 0; k < n; k++)
+				d->dport[k] = r8[k] < first_out ? t.u16[r8[k]] : exc[j++];
+		else
+			for (uint32_t k = 0; k < n; k++)
+				d->dport[k] = r16[k] < first_out ? t.u16[r16[k]] : exc[j++];
+	}
 	if (fill & LD_COL_LEN)
 		GATHER(d->len, u32, tab[i].len);
 	if ((fill & LD_COL_LEN) && *len_mode == LD_SHAPE_LEN_MIXED)
@@ -838,7 +854,7 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 		    (b->cols[4].enc == LD_ENC_IN_SHAPE || b->cols[4].enc == LD_ENC_PLANES_SKIP) &&
 		    !(need & LD_COL_SPORT);
 	d->view_shapes = 0;
-	d->view_exc = 0;
+	d->view_exc = UINT32_MAX; /* no list of rare ports decoded */
 	if (need & (LD_COL_RULE | LD_COL_REPORTER | LD_COL_VIF) && s->hdr.n_addrs > d->pred_cap) {
 		free(d->pred);
 		d->pred = calloc(s->hdr.n_addrs, sizeof(uint64_t));
@@ -862,8 +878,9 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 		    !ld_seg_crc_ok(col->crc, s->base + col->off, col->csize))
 			*bad_cols |= 1u << c;
 	}
-	/* decode order matters: src, dst and dir before the predicted string columns */
-	static const unsigned order[LD_SEG_NCOLS] = {0, 1, 2, 5, 4, 3, 6, 7, 11, 12, 13, 14, 8, 9, 10, 15};
+	/* decode order matters: src, dst and dir before the predicted string columns, a list of
+	 * rare ports before the shapes that place it */
+	static const unsigned order[LD_SEG_NCOLS] = {0, 1, 2, 4, 5, 3, 6, 7, 11, 12, 13, 14, 8, 9, 10, 15};
 	bool shaped = false, shape_dport_out = false;
 	uint8_t shape_len = LD_SHAPE_LEN_NONE;
 	for (unsigned oi = 0; oi < LD_SEG_NCOLS; oi++) {
@@ -873,9 +890,10 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 		const ld_seg_col *col = &b->cols[c];
 		if (col->enc == LD_ENC_IN_SHAPE) {
 			/* only the columns a shape holds may say so: any other would be left with
-			 * the previous block's values (ids that need not exist in this segment) */
-			if (!shaped || !(SHAPE_MEMBERS & (1u << c)) ||
-			    (c == 12 && shape_len != LD_SHAPE_LEN_ALL)) {
+			 * the previous block's values (ids that need not exist in this segment);
+			 * the dport slot comes before the shapes and is checked after the loop */
+			if (c != 4 && (!shaped || !(SHAPE_MEMBERS & (1u << c)) ||
+				       (c == 12 && shape_len != LD_SHAPE_LEN_ALL))) {
 				ld_err_set(err, "block %u: column %u refers to missing shapes", bi, c);
 				return -1;
 			}
@@ -931,8 +949,8 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 							     : dec_ports(buf, d->sport, n);
 			break;
 		case 4:
-			if (col->enc == LD_ENC_PLANES_SKIP)
-				rc = shaped && shape_dport_out ? dec_dport_skip(d, buf, n, view) : -1;
+			if (col->enc == LD_ENC_PLANES_SKIP) /* before the shapes: they place it */
+				rc = b->cols[5].enc == LD_ENC_SHAPE ? dec_dport_list(d, buf, n) : -1;
 			else
 				rc = dec_ports(buf, d->dport, n);
 			break;
@@ -969,6 +987,10 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 			ld_err_set(err, "block %u: column %u does not decode", bi, c);
 			return -1;
 		}
+	}
+	if ((need & LD_COL_DPORT) && b->cols[4].enc == LD_ENC_IN_SHAPE && !shaped) {
+		ld_err_set(err, "block %u: column 4 refers to missing shapes", bi);
+		return -1;
 	}
 	out->n = n;
 	out->ts = columns & LD_COL_TS ? d->ts : NULL;

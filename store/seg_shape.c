@@ -77,10 +77,16 @@ void ld_shape_key(ld_shape *k, const ld_rowset *rs, uint32_t i, uint32_t rule_id
 }
 
 static __thread const uint32_t *cmp_count;
+static __thread const ld_shape *cmp_tab;
 
+/* Most frequent first; shapes whose rows keep their port in the dport column after all others,
+ * so that a decoder tells their rows by rank alone. */
 static int cmp_freq(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	bool ox = cmp_tab[x].rule & LD_SHAPE_DPORT_OUT, oy = cmp_tab[y].rule & LD_SHAPE_DPORT_OUT;
+	if (ox != oy)
+		return ox ? 1 : -1;
 	if (cmp_count[x] != cmp_count[y])
 		return cmp_count[x] > cmp_count[y] ? -1 : 1;
 	return x < y ? -1 : x > y;
@@ -115,6 +121,7 @@ int ld_shape_encode(ld_shape_enc *s, uint32_t n, uint8_t len_mode, ld_buf *out, 
 	for (uint32_t i = 0; i < ns; i++)
 		s->order[i] = i;
 	cmp_count = s->count;
+	cmp_tab = s->tab;
 	qsort(s->order, ns, sizeof(uint32_t), cmp_freq);
 	for (uint32_t r = 0; r < ns; r++)
 		s->rank[s->order[r]] = r;

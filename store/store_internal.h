@@ -273,10 +273,9 @@ typedef struct ld_decoder {
 	ld_str *raw;
 	uint8_t *sport_eq;
 	uint8_t *len_out; /* per row of a LD_SHAPE_LEN_MIXED block: len is in the len column */
-	uint8_t *dport_out; /* per row of a shaped block: dport is in the dport column */
-	uint16_t *dport_exc; /* the shape view's rare ports, in row order */
+	uint16_t *dport_exc; /* a shaped block's rare ports, in row order */
 	uint8_t *shape_dport_out; /* the shape view's per-shape "port in the list" flags */
-	uint32_t view_exc;
+	uint32_t view_exc; /* entries of dport_exc, UINT32_MAX when none was decoded */
 	uint16_t *shape_rank;
 	ld_shape *shape_tab;
 	uint8_t *shape_rank8;   /* the shape view's one-byte ranks, kept apart from tmp */
