@@ -476,6 +476,38 @@ static bool pair_add_id(ld_group_acc *a, uint32_t gid, uint32_t vid)
 	return true;
 }
 
+/* pair_add_id() for many pairs (group id << 32 | value id) at once.  The global pair set
+ * outgrows the caches; looking up a batch's slots ahead of inserting them lets those cache misses
+ * overlap instead of following one another. */
+static bool pairs_add_ids(ld_group_acc *a, const uint64_t *keys, size_t n)
+{
+	set64 *s = &a->gpairs;
+	while ((s->n + n + 1) * 2 > s->cap)
+		if (!set64_grow(s))
+			return false;
+	enum { AHEAD = 8 };
+	size_t mask = s->cap - 1;
+	for (size_t i = 0; i < n; i++) {
+		if (i + AHEAD < n)
+			__builtin_prefetch(&s->keys[mix64(keys[i + AHEAD]) & mask], 1);
+		uint64_t k = keys[i];
+		size_t j = mix64(k) & mask;
+		for (;;) {
+			uint64_t cur = s->keys[j];
+			if (cur == k)
+				break;
+			if (cur == EMPTY64) {
+				s->keys[j] = k;
+				s->n++;
+				a->groups[k >> 32].distinct++;
+				break;
+			}
+			j = (j + 1) & mask;
+		}
+	}
+	return true;
+}
+
 static bool pair_add(ld_group_acc *a, uint32_t gid, const uint8_t v[16])
 {
 	uint32_t vid = value_id(a, v);
@@ -587,6 +619,9 @@ static int flush_segment(ld_group_acc *a, bool final)
 			a->code_vid_cap = a->pdom64;
 		}
 		memset(a->code_vid, 0xff, a->pdom64 * sizeof *a->code_vid);
+		enum { BATCH = 256 };
+		uint64_t batch[BATCH];
+		size_t nb = 0;
 		for (size_t i = 0; i < n_local; i++) {
 			uint64_t *row = a->pbits + (size_t)a->touched[i] * words;
 			for (uint32_t w = 0; w < words; w++) {
@@ -600,13 +635,20 @@ static int flush_segment(ld_group_acc *a, bool final)
 						distinct_value(a, code, v);
 						vid = a->code_vid[code] = value_id(a, v);
 					}
-					if (vid == UINT32_MAX || !pair_add_id(a, gmap[i], vid)) {
+					if (vid == UINT32_MAX || (nb == BATCH && !pairs_add_ids(a, batch, nb))) {
 						free(gmap);
 						return -1;
 					}
+					if (nb == BATCH)
+						nb = 0;
+					batch[nb++] = (uint64_t)gmap[i] << 32 | vid;
 				}
 				row[w] = 0;
 			}
+		}
+		if (!pairs_add_ids(a, batch, nb)) {
+			free(gmap);
+			return -1;
 		}
 	}
 	if (a->spec.distinct_col >= 0 && a->lpairs.n) {
@@ -1087,15 +1129,20 @@ int ld_group_acc_merge(ld_group_acc *dst, ld_group_acc *src, ld_err *err)
 			goto oom;
 		}
 	}
-	for (size_t i = 0; i < src->gpairs.cap; i++) {
-		uint64_t k = src->gpairs.keys[i];
-		if (k == EMPTY64)
-			continue;
-		if (!pair_add_id(dst, gmap[k >> 32], vmap[(uint32_t)k])) {
+	enum { BATCH = 256 };
+	uint64_t batch[BATCH];
+	size_t nb = 0;
+	for (size_t i = 0; i <= src->gpairs.cap; i++) {
+		uint64_t k = i < src->gpairs.cap ? src->gpairs.keys[i] : EMPTY64;
+		if (k != EMPTY64)
+			batch[nb++] = (uint64_t)gmap[k >> 32] << 32 | vmap[(uint32_t)k];
+		if ((nb == BATCH || i == src->gpairs.cap) && !pairs_add_ids(dst, batch, nb)) {
 			free(vmap);
 			free(gmap);
 			goto oom;
 		}
+		if (nb == BATCH)
+			nb = 0;
 	}
 	free(vmap);
 	free(gmap);
