@@ -203,6 +203,8 @@ void ld_seg_close(ld_seg *s)
 	free(s->dict);
 	free(s->peer_first);
 	free(s->peer_dst);
+	for (int c = 0; c < 3; c++)
+		free(s->seed[c]);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -296,7 +298,8 @@ int ld_seg_open_mem(ld_seg *s, const uint8_t *p, size_t n, ld_decoder *d, ld_err
 	    f->index_size > body_end - f->index_off || f->dict_off < sizeof(ld_seg_header) ||
 	    f->dict_off > f->index_off || f->dict_csize > f->index_off - f->dict_off ||
 	    f->dict_usize > (1u << 30) ||
-	    ((h->flags & LD_SEG_FLAG_PEERS) && f->dict_off + f->dict_csize >= f->index_off)) {
+	    ((h->flags & (LD_SEG_FLAG_PEERS | LD_SEG_FLAG_SEEDS)) &&
+	     f->dict_off + f->dict_csize >= f->index_off)) {
 		ld_err_set(err, "inconsistent header/footer");
 		return -1;
 	}
@@ -552,14 +555,17 @@ static int dec_len_skip(ld_decoder *d, const ld_buf *c, uint32_t n)
 
 /* LD_ENC_PREDICT (keyed by direction) or LD_ENC_PREDICT_BY (a byte names the key); see
  * enc_predict() in seg_encode.c. */
-static int dec_predict(ld_decoder *d, const ld_buf *c, uint32_t *out, uint32_t n, uint32_t n_strs)
+static int dec_predict(ld_decoder *d, const ld_seg *s, unsigned col, const ld_buf *c, uint32_t *out,
+			uint32_t n)
 {
 	const uint8_t *p = c->p + 1, *end = c->p + c->len;
+	uint32_t n_strs = s->hdr.n_strs;
 	if (c->len < 1 || (c->p[0] != LD_ENC_PREDICT && c->p[0] != LD_ENC_PREDICT_BY))
 		return -1;
-	unsigned by = 0; /* 0: src for OUT rows, dst otherwise; 1: src; 2: dst; 3: one id */
+	/* 0: src for OUT rows, dst otherwise; 1: src; 2: dst; 3: one id; 4: seeded */
+	unsigned by = 0;
 	if (c->p[0] == LD_ENC_PREDICT_BY) {
-		if (c->len < 2 || c->p[1] > 3)
+		if (c->len < 2 || c->p[1] > 4)
 			return -1;
 		by = *p++;
 	}
@@ -571,6 +577,13 @@ static int dec_predict(ld_decoder *d, const ld_buf *c, uint32_t *out, uint32_t n
 			out[k] = (uint32_t)v;
 		return 0;
 	}
+	const uint32_t *seed = NULL;
+	if (by == 4) {
+		if (!s->seed[col]) /* not loaded (ld_seg_load_peers) or not in the segment */
+			return -1;
+		seed = s->seed[col];
+		by = s->seed_mode[col];
+	}
 	const uint32_t *src = d->src, *dst = d->dst;
 	uint64_t gen = (uint64_t)(++d->gen) << 32;
 	for (uint32_t k = 0; k < n; k++) {
@@ -580,9 +593,11 @@ static int dec_predict(ld_decoder *d, const ld_buf *c, uint32_t *out, uint32_t n
 			return -1;
 		if (v == 0) {
 			uint64_t slot = d->pred[key];
-			if ((slot >> 32) != (gen >> 32))
+			uint32_t guess = (slot >> 32) == (gen >> 32) ? (uint32_t)slot
+				       : seed ? seed[key] : UINT32_MAX;
+			if (guess == UINT32_MAX)
 				return -1;
-			out[k] = (uint32_t)slot;
+			out[k] = guess;
 		} else {
 			out[k] = (uint32_t)(v - 1);
 			d->pred[key] = gen | out[k];
@@ -969,9 +984,9 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 			break;
 		case 6: rc = dec_raw8(buf, d->action, n); break;
 		case 7: rc = dec_raw8(buf, d->dir, n); break;
-		case 8: rc = dec_predict(d, buf, d->rule, n, s->hdr.n_strs); break;
-		case 9: rc = dec_predict(d, buf, d->reporter, n, s->hdr.n_strs); break;
-		case 10: rc = dec_predict(d, buf, d->vif, n, s->hdr.n_strs); break;
+		case 8: rc = dec_predict(d, s, 0, buf, d->rule, n); break;
+		case 9: rc = dec_predict(d, s, 1, buf, d->reporter, n); break;
+		case 10: rc = dec_predict(d, s, 2, buf, d->vif, n); break;
 		case 11: rc = dec_raw8(buf, d->flags, n); break;
 		case 12:
 			if (col->enc == LD_ENC_PLANES_SKIP)

@@ -35,6 +35,8 @@ void ld_seg_encoder_free(ld_seg_encoder *e)
 	free(e->seg_addr_ids);
 	free(e->seg_str_ids);
 	free(e->pred);
+	for (int c = 0; c < 3; c++)
+		free(e->seed[c]);
 	free(e->col_u32);
 	free(e->peer_first);
 	free(e->peer_dst);
@@ -343,24 +345,28 @@ static void enc_len(ld_seg_encoder *e, const uint32_t *v, const uint32_t *idx, u
 	e->col.len = (size_t)(p - e->col.p);
 }
 
-/* Which endpoint a predicted string column follows (the byte after LD_ENC_PREDICT_BY). */
-enum { PRED_BY_DIR = 0, PRED_BY_SRC = 1, PRED_BY_DST = 2, PRED_CONST = 3 };
+/* Which endpoint a predicted string column follows (the byte after LD_ENC_PREDICT_BY);
+ * PRED_SEEDED: the segment's seeded mode for the column (ld_seg_encoder.seed_mode). */
+enum { PRED_BY_DIR = 0, PRED_BY_SRC = 1, PRED_BY_DST = 2, PRED_CONST = 3, PRED_SEEDED = 4 };
 
 static inline uint32_t pred_key(unsigned by, uint32_t src, uint32_t dst, uint8_t dir)
 {
 	return by == PRED_BY_SRC ? src : by == PRED_BY_DST ? dst : dir == 2 ? src : dst;
 }
 
-/* Rows of the block a predictor keyed `by` misses (each costs a varint; a hit costs a 0). */
-static uint32_t predict_misses(ld_seg_encoder *e, unsigned by, const uint32_t *sid,
-			       const uint32_t *src, const uint32_t *dst, const uint8_t *dir, uint32_t n)
+/* Rows of the block a predictor keyed `by` misses (each costs a varint; a hit costs a 0); with
+ * seed, an endpoint not seen yet in the block is predicted to have its seed. */
+static uint32_t predict_misses(ld_seg_encoder *e, unsigned by, const uint32_t *seed,
+			       const uint32_t *sid, const uint32_t *src, const uint32_t *dst,
+			       const uint8_t *dir, uint32_t n)
 {
 	uint64_t gen = (uint64_t)(++e->pred_gen) << 32;
 	uint32_t misses = 0;
 	for (uint32_t k = 0; k < n; k++) {
 		uint32_t key = pred_key(by, src[k], dst[k], dir[k]);
 		uint64_t slot = e->pred[key];
-		if ((slot >> 32) != (gen >> 32) || (uint32_t)slot != sid[k]) {
+		uint32_t guess = (slot >> 32) == (gen >> 32) ? (uint32_t)slot : seed ? seed[key] : UINT32_MAX;
+		if (guess != sid[k]) {
 			misses++;
 			e->pred[key] = gen | sid[k];
 		}
@@ -372,8 +378,11 @@ static uint32_t predict_misses(ld_seg_encoder *e, unsigned by, const uint32_t *s
  * endpoint in this block, else id + 1.  Rule, reporter and vif follow a VM: in NSX logs the one
  * the direction names (src for OUT, dst for IN), in other sources often just the source or the
  * destination.  The block uses whichever of the three misses least; a block where every row has
- * the same id (no vif at all, one reporter) stores that id once. */
-static void enc_predict(ld_seg_encoder *e, const uint32_t *sid, const uint32_t *src,
+ * the same id (no vif at all, one reporter) stores that id once.
+ * Seeds: the first block that predicts column `col` leaves what it learnt (the last id of each
+ * endpoint) as the segment's seeds for it; later blocks keyed the same way may start from them
+ * instead of from nothing, so an endpoint's first row in a block costs nothing either. */
+static void enc_predict(ld_seg_encoder *e, unsigned col, const uint32_t *sid, const uint32_t *src,
 			const uint32_t *dst, const uint8_t *dir, uint32_t n)
 {
 	uint32_t same = 1;
@@ -388,23 +397,32 @@ static void enc_predict(ld_seg_encoder *e, const uint32_t *sid, const uint32_t *
 		return;
 	}
 	unsigned by = PRED_BY_DIR;
-	uint32_t best = predict_misses(e, PRED_BY_DIR, sid, src, dst, dir, n);
+	uint32_t best = predict_misses(e, PRED_BY_DIR, NULL, sid, src, dst, dir, n);
 	for (unsigned alt = PRED_BY_SRC; alt <= PRED_BY_DST && best > n / 64; alt++) {
-		uint32_t m = predict_misses(e, alt, sid, src, dst, dir, n);
+		uint32_t m = predict_misses(e, alt, NULL, sid, src, dst, dir, n);
 		if (m < best) {
 			best = m;
 			by = alt;
 		}
 	}
+	const uint32_t *seed = NULL;
+	int mode = e->seed_mode[col];
+	if (mode >= 0 && predict_misses(e, (unsigned)mode, e->seed[col], sid, src, dst, dir, n) < best) {
+		by = PRED_SEEDED;
+		seed = e->seed[col];
+		e->seed_used[col] = true;
+	}
+	unsigned key_by = by == PRED_SEEDED ? (unsigned)mode : by;
 	uint8_t *p = e->col.p;
 	*p++ = LD_ENC_PREDICT_BY;
 	*p++ = (uint8_t)by;
 	uint64_t gen = (uint64_t)(++e->pred_gen) << 32;
 	for (uint32_t k = 0; k < n; k++) {
-		uint32_t key = pred_key(by, src[k], dst[k], dir[k]);
+		uint32_t key = pred_key(key_by, src[k], dst[k], dir[k]);
 		uint64_t slot = e->pred[key];
 		uint32_t id = sid[k];
-		if ((slot >> 32) == (gen >> 32) && (uint32_t)slot == id) {
+		uint32_t guess = (slot >> 32) == (gen >> 32) ? (uint32_t)slot : seed ? seed[key] : UINT32_MAX;
+		if (guess == id) {
 			*p++ = 0;
 		} else {
 			p = ld_put_varint(p, (uint64_t)id + 1);
@@ -412,6 +430,12 @@ static void enc_predict(ld_seg_encoder *e, const uint32_t *sid, const uint32_t *
 		}
 	}
 	e->col.len = (size_t)(p - e->col.p);
+	if (mode < 0) { /* the first predicting block of the segment: its state seeds the rest */
+		uint32_t *sd = e->seed[col];
+		for (uint32_t a = 0; a < e->seed_n; a++)
+			sd[a] = (e->pred[a] >> 32) == (gen >> 32) ? (uint32_t)e->pred[a] : UINT32_MAX;
+		e->seed_mode[col] = (int8_t)by;
+	}
 }
 
 static void set_bit(uint8_t *bits, uint32_t i)
@@ -605,7 +629,7 @@ static int encode_block(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *
 		PUT(6, LD_ENC_RAW8);
 		enc_raw8(e, rs->dir, idx, n);
 		PUT(7, LD_ENC_RAW8);
-		enc_predict(e, ids->rule, ids->src, ids->dst, ids->dir, n);
+		enc_predict(e, 0, ids->rule, ids->src, ids->dst, ids->dir, n);
 		PUT(8, LD_ENC_PREDICT_BY);
 		enc_raw8(e, rs->flags, idx, n);
 		PUT(11, LD_ENC_RAW8);
@@ -616,9 +640,9 @@ static int encode_block(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *
 		enc_raw8(e, rs->present, idx, n);
 		PUT(14, LD_ENC_RAW8);
 	}
-	enc_predict(e, ids->reporter, ids->src, ids->dst, ids->dir, n);
+	enc_predict(e, 1, ids->reporter, ids->src, ids->dst, ids->dir, n);
 	PUT(9, LD_ENC_PREDICT_BY);
-	enc_predict(e, ids->vif, ids->src, ids->dst, ids->dir, n);
+	enc_predict(e, 2, ids->vif, ids->src, ids->dst, ids->dir, n);
 	PUT(10, LD_ENC_PREDICT_BY);
 	size_t total = 0;
 	for (uint32_t k = 0; rs->keep_raw && k < n; k++)
@@ -694,12 +718,24 @@ int ld_seg_encode(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, s
 	if (build_dicts(e, rs, idx, n, &na, &ns) != 0)
 		goto oom;
 	if (na > e->pred_cap) {
+		e->pred_cap = 0;
 		free(e->pred);
 		e->pred = calloc(na, sizeof(uint64_t));
-		if (!e->pred)
+		bool ok = e->pred != NULL;
+		for (int c = 0; c < 3; c++) {
+			free(e->seed[c]);
+			e->seed[c] = malloc(((size_t)na + 1) * sizeof(uint32_t));
+			ok = ok && e->seed[c];
+		}
+		if (!ok)
 			goto oom;
 		e->pred_cap = na;
 		e->pred_gen = 0;
+	}
+	e->seed_n = na;
+	for (int c = 0; c < 3; c++) {
+		e->seed_mode[c] = -1;
+		e->seed_used[c] = false;
 	}
 	/* a peer table pays when sources repeat their destinations; a segment of mostly one-off
 	 * pairs (a sweep) keeps plain dst ids */
@@ -739,9 +775,12 @@ int ld_seg_encode(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, s
 	memset(&f, 0, sizeof(f));
 	if (encode_dicts(e, rs, na, ns, &f, err) != 0)
 		goto fail;
-	if (use_peers) {
-		size_t head, plane;
-		if (ld_seg_put_peers(e, na, &e->col, &head, &plane) != 0)
+	bool use_seeds = e->seed_used[0] || e->seed_used[1] || e->seed_used[2];
+	if (use_peers || use_seeds) {
+		size_t head = 0, plane = 0;
+		e->col.len = 0;
+		if ((use_peers && ld_seg_put_peers(e, na, &e->col, &head, &plane) != 0) ||
+		    (use_seeds && ld_seg_put_seeds(e, na, &e->col) != 0))
 			goto oom_free;
 		ld_seg_col c; /* one frame per byte plane, the counts riding with the first */
 		if (put_column_parts(e, &c, 0, head, plane, err) != 0)
@@ -764,7 +803,7 @@ int ld_seg_encode(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, s
 	h.ts_max = tmax;
 	h.n_addrs = na;
 	h.n_strs = ns;
-	h.flags = use_peers ? LD_SEG_FLAG_PEERS : 0;
+	h.flags = (use_peers ? LD_SEG_FLAG_PEERS : 0) | (use_seeds ? LD_SEG_FLAG_SEEDS : 0);
 	for (uint32_t b = 0; b < blocks; b++)
 		if (index[b].cols[15].csize)
 			h.flags |= LD_SEG_FLAG_RAW;

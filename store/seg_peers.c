@@ -1,5 +1,7 @@
-/* seg_peers.c — the peer table of a segment: for every source address, the destinations it sent
- * to, most frequent first, so that a row's dst is stored as its rank in that list.
+/* seg_peers.c — a segment's side tables, read by scans that decode dst or the predicted string
+ * columns: the peer table (for every source address, the destinations it sent to, most frequent
+ * first, so that a row's dst is stored as its rank in that list) and the predictor seeds (per
+ * address, the rule, reporter and vif it had where the segment's first block left off).
  *
  * East-west drops are repetitive: a desktop probes its few dozen neighbours, its servers and the
  * broadcast address of its subnet, over and over.  Stored as an address id, a dst costs about as
@@ -180,14 +182,13 @@ int ld_seg_put_peers(const ld_seg_encoder *e, uint32_t n_addrs, ld_buf *out, siz
 {
 	uint32_t entries = e->peer_first[n_addrs];
 	unsigned w = n_addrs <= 0x100 ? 1 : n_addrs <= 0x10000 ? 2 : n_addrs <= 0x1000000 ? 3 : 4;
-	out->len = 0;
-	if (ld_buf_reserve(out, (size_t)n_addrs * 5 + 1 + (size_t)entries * w) != 0)
+	if (ld_buf_reserve(out, out->len + (size_t)n_addrs * 5 + 1 + (size_t)entries * w) != 0)
 		return -1;
-	uint8_t *p = out->p;
+	uint8_t *p = out->p + out->len;
 	for (uint32_t a = 0; a < n_addrs; a++)
 		p = ld_put_varint(p, e->peer_first[a + 1] - e->peer_first[a]);
 	*p++ = (uint8_t)w;
-	*head_bytes = (size_t)(p - out->p);
+	*head_bytes = (size_t)(p - out->p); /* a peer table comes first in the frame */
 	for (unsigned b = w; b-- > 0;) {
 		for (uint32_t i = 0; i < entries; i++)
 			p[i] = (uint8_t)(e->peer_dst[i] >> (8 * b));
@@ -198,6 +199,24 @@ int ld_seg_put_peers(const ld_seg_encoder *e, uint32_t n_addrs, ld_buf *out, siz
 	return 0;
 }
 
+int ld_seg_put_seeds(const ld_seg_encoder *e, uint32_t n_addrs, ld_buf *out)
+{
+	if (ld_buf_reserve(out, out->len + 3 * (1 + (size_t)n_addrs * 5)) != 0)
+		return -1;
+	uint8_t *p = out->p + out->len;
+	for (int c = 0; c < 3; c++) {
+		if (!e->seed_used[c]) {
+			*p++ = LD_SEED_NONE;
+			continue;
+		}
+		*p++ = (uint8_t)e->seed_mode[c];
+		for (uint32_t a = 0; a < n_addrs; a++)
+			p = ld_put_varint(p, e->seed[c][a] == UINT32_MAX ? 0 : (uint64_t)e->seed[c][a] + 1);
+	}
+	out->len = (size_t)(p - out->p);
+	return 0;
+}
+
 /* --- loading ---------------------------------------------------------------------------------- */
 
 bool ld_seg_columns_need_peers(uint32_t columns)
@@ -205,32 +224,17 @@ bool ld_seg_columns_need_peers(uint32_t columns)
 	return columns & (LD_COL_DST | LD_COL_RULE | LD_COL_REPORTER | LD_COL_VIF);
 }
 
-int ld_seg_load_peers(ld_seg *s, ld_decoder *d, ld_err *err)
+/* The peer table part of the side frame at [*pp, end); advances *pp past it. */
+static int load_peer_part(ld_seg *s, const uint8_t **pp, const uint8_t *end, ld_err *err)
 {
-	if (!(s->hdr.flags & LD_SEG_FLAG_PEERS) || s->peer_first)
-		return 0;
-	const ld_seg_footer *f = &s->ftr;
-	uint64_t off = f->dict_off + f->dict_csize, csize = f->index_off - off;
 	uint32_t na = s->hdr.n_addrs;
 	uint64_t rows = s->hdr.rows;
-	/* at most one entry per row: counts, width byte and 4-byte ids */
-	if (csize == 0 || f->peers_usize > (uint64_t)na * 5 + 1 + rows * 4) {
-		ld_err_set(err, "peer table: bad size");
-		return -1;
-	}
-	if (!ld_seg_crc_ok(f->peers_crc, s->base + off, csize)) {
-		ld_err_set(err, "peer table checksum mismatch");
-		return -1;
-	}
-	ld_buf b = {0};
-	if (ld_seg_inflate(d, &b, s->base + off, (uint32_t)csize, f->peers_usize, err) != 0)
-		goto fail;
+	const uint8_t *p = *pp;
 	uint32_t *first = malloc(((size_t)na + 1) * sizeof(uint32_t));
 	if (!first) {
 		ld_err_set(err, "out of memory");
-		goto fail;
+		return -1;
 	}
-	const uint8_t *p = b.p, *end = b.p + b.len;
 	uint64_t entries = 0;
 	for (uint32_t a = 0; a < na; a++) {
 		uint64_t c;
@@ -238,17 +242,17 @@ int ld_seg_load_peers(ld_seg *s, ld_decoder *d, ld_err *err)
 		if (!ld_get_varint(&p, end, &c) || c > rows || (entries += c) > rows) {
 			free(first);
 			ld_err_set(err, "peer table: bad list length");
-			goto fail;
+			return -1;
 		}
 	}
 	first[na] = (uint32_t)entries;
 	unsigned w = p < end ? *p++ : 0;
 	uint32_t *dst = malloc(((size_t)entries + 1) * sizeof(uint32_t));
-	if (!dst || entries == 0 || w < 1 || w > 4 || (uint64_t)(end - p) != entries * w) {
+	if (!dst || entries == 0 || w < 1 || w > 4 || (uint64_t)(end - p) < entries * w) {
 		free(first);
 		free(dst);
 		ld_err_set(err, dst ? "peer table: bad entries" : "out of memory");
-		goto fail;
+		return -1;
 	}
 	uint32_t mx = 0;
 	for (uint64_t i = 0; i < entries; i++) {
@@ -262,11 +266,82 @@ int ld_seg_load_peers(ld_seg *s, ld_decoder *d, ld_err *err)
 		free(first);
 		free(dst);
 		ld_err_set(err, "peer table: address id out of range");
+		return -1;
+	}
+	s->peer_first = first;
+	s->peer_dst = dst;
+	*pp = p + entries * w;
+	return 0;
+}
+
+/* The predictor seeds part: per predicted column a mode byte, then (unless LD_SEED_NONE) one
+ * varint per address (0 = none, else string id + 1). */
+static int load_seed_part(ld_seg *s, const uint8_t **pp, const uint8_t *end, ld_err *err)
+{
+	uint32_t na = s->hdr.n_addrs, ns = s->hdr.n_strs;
+	const uint8_t *p = *pp;
+	for (int c = 0; c < 3; c++) {
+		if (p == end || (*p > 2 && *p != LD_SEED_NONE)) {
+			ld_err_set(err, "peer table: bad seed mode");
+			return -1;
+		}
+		uint8_t mode = *p++;
+		if (mode == LD_SEED_NONE)
+			continue;
+		uint32_t *seed = malloc(((size_t)na + 1) * sizeof(uint32_t));
+		if (!seed) {
+			ld_err_set(err, "out of memory");
+			return -1;
+		}
+		for (uint32_t a = 0; a < na; a++) {
+			uint64_t v;
+			if (!ld_get_varint(&p, end, &v) || v > ns) {
+				free(seed);
+				ld_err_set(err, "peer table: bad seed");
+				return -1;
+			}
+			seed[a] = v ? (uint32_t)(v - 1) : UINT32_MAX;
+		}
+		s->seed[c] = seed;
+		s->seed_mode[c] = mode;
+	}
+	*pp = p;
+	return 0;
+}
+
+int ld_seg_load_peers(ld_seg *s, ld_decoder *d, ld_err *err)
+{
+	uint32_t flags = s->hdr.flags & (LD_SEG_FLAG_PEERS | LD_SEG_FLAG_SEEDS);
+	if (!flags || s->side_loaded)
+		return 0;
+	const ld_seg_footer *f = &s->ftr;
+	uint64_t off = f->dict_off + f->dict_csize, csize = f->index_off - off;
+	uint32_t na = s->hdr.n_addrs;
+	uint64_t rows = s->hdr.rows;
+	/* peer lists: at most one entry per row: counts, width byte and 4-byte ids; seeds: three
+	 * mode bytes and a varint per address each */
+	if (csize == 0 || f->peers_usize > (uint64_t)na * 5 + 1 + rows * 4 + 3 + (uint64_t)na * 15) {
+		ld_err_set(err, "peer table: bad size");
+		return -1;
+	}
+	if (!ld_seg_crc_ok(f->peers_crc, s->base + off, csize)) {
+		ld_err_set(err, "peer table checksum mismatch");
+		return -1;
+	}
+	ld_buf b = {0};
+	if (ld_seg_inflate(d, &b, s->base + off, (uint32_t)csize, f->peers_usize, err) != 0)
+		goto fail;
+	const uint8_t *p = b.p, *end = b.p + b.len;
+	if ((flags & LD_SEG_FLAG_PEERS) && load_peer_part(s, &p, end, err) != 0)
+		goto fail;
+	if ((flags & LD_SEG_FLAG_SEEDS) && load_seed_part(s, &p, end, err) != 0)
+		goto fail;
+	if (p != end) {
+		ld_err_set(err, "peer table: %zu bytes left over", (size_t)(end - p));
 		goto fail;
 	}
 	ld_buf_free(&b);
-	s->peer_first = first;
-	s->peer_dst = dst;
+	s->side_loaded = true;
 	return 0;
 fail:
 	ld_buf_free(&b);

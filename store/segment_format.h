@@ -34,10 +34,14 @@
  *   |   (16 byte planes) = the segment's address-set index, then    |
  *   |   string lengths (u32) and string bytes                       |
  *   +---------------------------------------------------------------+
- *   | peer table (with LD_SEG_FLAG_PEERS), zstd frames: per address |
- *   |   id a varint count of the distinct dsts it sends to, then a  |
- *   |   width byte w (1..4) and every list's dst ids as w byte      |
- *   |   planes, each list most frequent peer first                  |
+ *   | side tables, zstd frames (with LD_SEG_FLAG_PEERS or _SEEDS):  |
+ *   |   peer table (PEERS): per address id a varint count of the    |
+ *   |   distinct dsts it sends to, then a width byte w (1..4) and   |
+ *   |   every list's dst ids as w byte planes, each list most       |
+ *   |   frequent peer first;                                        |
+ *   |   seeds (SEEDS): for rule, reporter, vif a mode byte (0..2 as |
+ *   |   the predicted columns' key byte, 255 = none) and unless     |
+ *   |   none a varint per address id (0 = none, else string id + 1)|
  *   +---------------------------------------------------------------+ index_off
  *   | block index: ld_seg_block per block: zone maps (ts min/max,   |
  *   |   dport min/max + 1024-bit dport set, 256-bit proto set,       |
@@ -62,7 +66,9 @@
  *     rule, reporter, vif   a byte naming the endpoint the column follows in this block (0: src
  *               for OUT rows, dst otherwise; 1: src; 2: dst), then per row a varint: 0 when
  *               equal to the last id seen in the block for the row's endpoint, else id + 1;
- *               or the byte 3 and one varint id that every row of the block has
+ *               or the byte 3 and one varint id that every row of the block has; or the byte 4:
+ *               keyed as the segment's seeds for the column say, an endpoint not seen yet in
+ *               the block predicted to have its seed
  *               (LD_ENC_PREDICT, the older form, has no byte and follows the direction)
  *     proto, action, dir, flags, format, present   raw bytes (zstd takes the runs)
  *     row shapes (preferred): proto, action, dir, flags, format, present, dport, rule and
@@ -97,6 +103,7 @@
 #define LD_SEG_NCOLS 16u
 #define LD_SEG_FLAG_RAW 1u
 #define LD_SEG_FLAG_PEERS 2u /* dst columns are ranks in the peer table */
+#define LD_SEG_FLAG_SEEDS 4u /* predicted columns may start from the seeds */
 #define LD_SEG_ADDR_BITS 4096u /* per-block address bitmap: bit (id % 4096) */
 #define LD_SEG_PORT_BITS 1024u /* per-block dport bitmap: bit (port % 1024) */
 #define LD_SEG_MAX_ROWS (1u << 28)

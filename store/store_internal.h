@@ -219,6 +219,11 @@ typedef struct ld_seg_encoder {
 	uint64_t *peer_keys;  /* scratch: one source's peers as (count, id) sort keys */
 	uint32_t *peer_count; /* scratch: per address id, zero between uses */
 	uint32_t peer_cap_addrs, peer_cap_rows, peer_cap_keys;
+	/* predictor seeds of rule, reporter, vif (enc_predict): per address id, UINT32_MAX = none */
+	uint32_t *seed[3];
+	uint32_t seed_n;
+	int8_t seed_mode[3]; /* -1: not learnt yet in this segment */
+	bool seed_used[3];
 } ld_seg_encoder;
 
 typedef struct ld_seg_result {
@@ -244,10 +249,15 @@ int64_t ld_seg_build_peers(ld_seg_encoder *e, const ld_rowset *rs, const uint32_
  * ids: byte-plane entropies of both, the lists included (seg_peers.c). */
 bool ld_seg_peers_pay(const ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, uint32_t n,
 		      uint32_t n_addrs);
-/* The peer table's uncompressed bytes (format in segment_format.h) into out: the counts and
- * width byte (head_bytes), then the byte planes of plane_bytes each; -1 on OOM. */
+/* Appends the peer table's uncompressed bytes (format in segment_format.h) to out: the counts
+ * and width byte (head_bytes, counted from the start of out), then the byte planes of
+ * plane_bytes each; -1 on OOM. */
 int ld_seg_put_peers(const ld_seg_encoder *e, uint32_t n_addrs, ld_buf *out, size_t *head_bytes,
 		     size_t *plane_bytes);
+
+/* Appends the seeds of the predicted columns that some block used; -1 on OOM. */
+int ld_seg_put_seeds(const ld_seg_encoder *e, uint32_t n_addrs, ld_buf *out);
+#define LD_SEED_NONE 255u
 
 /* --- segment decoding --------------------------------------------------------------------- */
 
@@ -261,7 +271,12 @@ typedef struct ld_seg {
 	ld_addr *addrs;
 	ld_str *strs;
 	uint8_t *dict;
-	uint32_t *peer_first, *peer_dst; /* after ld_seg_load_peers(), when the segment has one */
+	/* side tables, after ld_seg_load_peers(): the peer table and the seeds of the predicted
+	 * columns (rule, reporter, vif), each NULL when the segment has none */
+	uint32_t *peer_first, *peer_dst;
+	uint32_t *seed[3];
+	uint8_t seed_mode[3];
+	bool side_loaded;
 } ld_seg;
 
 typedef struct ld_decoder {
