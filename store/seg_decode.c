@@ -125,12 +125,13 @@ int ld_decoder_init(ld_decoder *d)
 	d->sport_eq = malloc(n);
 	d->len_out = malloc(n);
 	d->dport_exc = malloc(n * sizeof(uint16_t));
+	d->miss_row = malloc(n * sizeof(uint32_t));
 	d->shape_dport_out = malloc(LD_SHAPE_MAX);
 	d->shape_rank = malloc(n * sizeof(uint16_t));
 	d->shape_tab = malloc(LD_SHAPE_MAX * sizeof(ld_shape));
 	d->shape_rank8 = malloc(n);
 	d->shape_dport = malloc(LD_SHAPE_MAX * sizeof(uint16_t));
-	if (!d->len_out || !d->dport_exc || !d->shape_dport_out || !d->shape_rank8 || !d->shape_dport || !d->sport_eq || !d->shape_rank || !d->shape_tab || !d->dctx || !d->ts || !d->src || !d->dst || !d->len || !d->rule || !d->reporter ||
+	if (!d->miss_row || !d->len_out || !d->dport_exc || !d->shape_dport_out || !d->shape_rank8 || !d->shape_dport || !d->sport_eq || !d->shape_rank || !d->shape_tab || !d->dctx || !d->ts || !d->src || !d->dst || !d->len || !d->rule || !d->reporter ||
 	    !d->vif || !d->sport || !d->dport || !d->proto || !d->raw) {
 		ld_decoder_free(d);
 		return -1;
@@ -160,6 +161,7 @@ void ld_decoder_free(ld_decoder *d)
 	free(d->sport_eq);
 	free(d->len_out);
 	free(d->dport_exc);
+	free(d->miss_row);
 	free(d->shape_dport_out);
 	free(d->shape_rank);
 	free(d->shape_tab);
@@ -555,6 +557,46 @@ static int dec_len_skip(ld_decoder *d, const ld_buf *c, uint32_t n)
 
 /* LD_ENC_PREDICT (keyed by direction) or LD_ENC_PREDICT_BY (a byte names the key); see
  * enc_predict() in seg_encode.c. */
+/* The sparse layout: a count of missed rows, their gaps (rows hit in between), their ids.  The
+ * rows between take the prediction (the endpoint's last id in the block, else its seed). */
+static int dec_predict_sparse(ld_decoder *d, const uint8_t *p, const uint8_t *end, unsigned by,
+			      const uint32_t *seed, uint64_t gen, uint32_t *out, uint32_t n,
+			      uint32_t n_strs)
+{
+	uint64_t m;
+	if (!ld_get_varint(&p, end, &m) || m > n)
+		return -1;
+	uint32_t *rows = d->miss_row;
+	uint64_t at = 0;
+	for (uint64_t j = 0; j < m; j++) {
+		uint64_t gap;
+		if (!ld_get_varint(&p, end, &gap) || gap >= n || (at += gap) >= n)
+			return -1;
+		rows[j] = (uint32_t)at++;
+	}
+	const uint32_t *src = d->src, *dst = d->dst;
+	uint32_t j = 0, next = m ? rows[0] : n;
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t key = by == 1 ? src[k] : by == 2 ? dst[k] : d->dir[k] == 2 ? src[k] : dst[k];
+		if (k == next) {
+			uint64_t v;
+			if (!ld_get_varint(&p, end, &v) || v >= n_strs)
+				return -1;
+			out[k] = (uint32_t)v;
+			d->pred[key] = gen | out[k];
+			next = ++j < m ? rows[j] : n;
+		} else {
+			uint64_t slot = d->pred[key];
+			uint32_t guess = (slot >> 32) == (gen >> 32) ? (uint32_t)slot
+				       : seed ? seed[key] : UINT32_MAX;
+			if (guess == UINT32_MAX)
+				return -1;
+			out[k] = guess;
+		}
+	}
+	return p == end ? 0 : -1;
+}
+
 static int dec_predict(ld_decoder *d, const ld_seg *s, unsigned col, const ld_buf *c, uint32_t *out,
 			uint32_t n)
 {
@@ -564,14 +606,16 @@ static int dec_predict(ld_decoder *d, const ld_seg *s, unsigned col, const ld_bu
 		return -1;
 	/* 0: src for OUT rows, dst otherwise; 1: src; 2: dst; 3: one id; 4: seeded */
 	unsigned by = 0;
+	bool sparse = false;
 	if (c->p[0] == LD_ENC_PREDICT_BY) {
-		if (c->len < 2 || c->p[1] > 4)
+		if (c->len < 2 || (c->p[1] & ~LD_PREDICT_SPARSE) > 4)
 			return -1;
-		by = *p++;
+		sparse = c->p[1] & LD_PREDICT_SPARSE;
+		by = *p++ & ~LD_PREDICT_SPARSE;
 	}
 	if (by == 3) {
 		uint64_t v;
-		if (!ld_get_varint(&p, end, &v) || v >= n_strs || p != end)
+		if (sparse || !ld_get_varint(&p, end, &v) || v >= n_strs || p != end)
 			return -1;
 		for (uint32_t k = 0; k < n; k++)
 			out[k] = (uint32_t)v;
@@ -586,6 +630,8 @@ static int dec_predict(ld_decoder *d, const ld_seg *s, unsigned col, const ld_bu
 	}
 	const uint32_t *src = d->src, *dst = d->dst;
 	uint64_t gen = (uint64_t)(++d->gen) << 32;
+	if (sparse)
+		return dec_predict_sparse(d, p, end, by, seed, gen, out, n, n_strs);
 	for (uint32_t k = 0; k < n; k++) {
 		uint32_t key = by == 1 ? src[k] : by == 2 ? dst[k] : d->dir[k] == 2 ? src[k] : dst[k];
 		uint64_t v;

@@ -17,7 +17,8 @@ int ld_seg_encoder_init(ld_seg_encoder *e, int level)
 	e->cctx = ZSTD_createCCtx();
 	e->level = level;
 	e->col_u32 = malloc(LD_SEG_BLOCK_ROWS * sizeof(uint32_t));
-	if (!e->cctx || !e->col_u32 || ld_shape_enc_init(&e->shape) != 0) {
+	e->miss_row = malloc(LD_SEG_BLOCK_ROWS * sizeof(uint32_t));
+	if (!e->cctx || !e->col_u32 || !e->miss_row || ld_shape_enc_init(&e->shape) != 0) {
 		ld_seg_encoder_free(e);
 		return -1;
 	}
@@ -38,6 +39,7 @@ void ld_seg_encoder_free(ld_seg_encoder *e)
 	for (int c = 0; c < 3; c++)
 		free(e->seed[c]);
 	free(e->col_u32);
+	free(e->miss_row);
 	free(e->peer_first);
 	free(e->peer_dst);
 	free(e->peer_rank);
@@ -413,22 +415,28 @@ static void enc_predict(ld_seg_encoder *e, unsigned col, const uint32_t *sid, co
 		e->seed_used[col] = true;
 	}
 	unsigned key_by = by == PRED_SEEDED ? (unsigned)mode : by;
-	uint8_t *p = e->col.p;
-	*p++ = LD_ENC_PREDICT_BY;
-	*p++ = (uint8_t)by;
+	/* sparse: the rows the prediction misses (gaps between them), then their ids */
+	uint32_t *miss_row = e->miss_row, *miss_id = e->col_u32, m = 0;
 	uint64_t gen = (uint64_t)(++e->pred_gen) << 32;
 	for (uint32_t k = 0; k < n; k++) {
 		uint32_t key = pred_key(key_by, src[k], dst[k], dir[k]);
 		uint64_t slot = e->pred[key];
 		uint32_t id = sid[k];
 		uint32_t guess = (slot >> 32) == (gen >> 32) ? (uint32_t)slot : seed ? seed[key] : UINT32_MAX;
-		if (guess == id) {
-			*p++ = 0;
-		} else {
-			p = ld_put_varint(p, (uint64_t)id + 1);
+		if (guess != id) {
+			miss_row[m] = k;
+			miss_id[m++] = id;
 			e->pred[key] = gen | id;
 		}
 	}
+	uint8_t *p = e->col.p;
+	*p++ = LD_ENC_PREDICT_BY;
+	*p++ = (uint8_t)(by | LD_PREDICT_SPARSE);
+	p = ld_put_varint(p, m);
+	for (uint32_t j = 0; j < m; j++)
+		p = ld_put_varint(p, miss_row[j] - (j ? miss_row[j - 1] + 1 : 0));
+	for (uint32_t j = 0; j < m; j++)
+		p = ld_put_varint(p, miss_id[j]);
 	e->col.len = (size_t)(p - e->col.p);
 	if (mode < 0) { /* the first predicting block of the segment: its state seeds the rest */
 		uint32_t *sd = e->seed[col];

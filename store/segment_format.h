@@ -68,7 +68,9 @@
  *               equal to the last id seen in the block for the row's endpoint, else id + 1;
  *               or the byte 3 and one varint id that every row of the block has; or the byte 4:
  *               keyed as the segment's seeds for the column say, an endpoint not seen yet in
- *               the block predicted to have its seed
+ *               the block predicted to have its seed.  With bit 7 of that byte (sparse), the
+ *               rows are not one varint each: a varint count of missed rows, their positions
+ *               as varint gaps (rows hit since the previous miss), then their ids as varints
  *               (LD_ENC_PREDICT, the older form, has no byte and follows the direction)
  *     proto, action, dir, flags, format, present   raw bytes (zstd takes the runs)
  *     row shapes (preferred): proto, action, dir, flags, format, present, dport, rule and

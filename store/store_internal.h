@@ -209,7 +209,7 @@ typedef struct ld_seg_encoder {
 	uint32_t *seg_addr_ids, *seg_str_ids; /* segment id -> row-set id */
 	uint64_t *pred; /* predictor slots: generation << 32 | string id */
 	uint32_t pred_cap, pred_gen;
-	uint32_t *col_u32;
+	uint32_t *col_u32, *miss_row; /* scratch, a block's rows each */
 	ld_shape_enc shape;
 	/* peer table of the segment being encoded (seg_peers.c) */
 	uint32_t *peer_first; /* address id -> first entry of its list; [n_addrs] = entries */
@@ -258,6 +258,8 @@ int ld_seg_put_peers(const ld_seg_encoder *e, uint32_t n_addrs, ld_buf *out, siz
 /* Appends the seeds of the predicted columns that some block used; -1 on OOM. */
 int ld_seg_put_seeds(const ld_seg_encoder *e, uint32_t n_addrs, ld_buf *out);
 #define LD_SEED_NONE 255u
+/* In the key byte of a predicted column: misses listed apart (segment_format.h). */
+#define LD_PREDICT_SPARSE 0x80u
 
 /* --- segment decoding --------------------------------------------------------------------- */
 
@@ -289,6 +291,7 @@ typedef struct ld_decoder {
 	uint8_t *sport_eq;
 	uint8_t *len_out; /* per row of a LD_SHAPE_LEN_MIXED block: len is in the len column */
 	uint16_t *dport_exc; /* a shaped block's rare ports, in row order */
+	uint32_t *miss_row;  /* a sparse predicted column's missed rows */
 	uint8_t *shape_dport_out; /* the shape view's per-shape "port in the list" flags */
 	uint32_t view_exc; /* entries of dport_exc, UINT32_MAX when none was decoded */
 	uint16_t *shape_rank;

@@ -80,7 +80,8 @@ static uint64_t column_bytes(const ld_seg *s, unsigned c)
 }
 
 /* An estate: the peer table is used, dst shrinks well below src, the reporter follows the
- * source and vif (always empty for seed 3) costs next to nothing; every row reads back. */
+ * source (seeded after the first block, misses listed sparsely) and vif (always empty for seed
+ * 3) costs next to nothing; every row reads back. */
 static void test_peer_table_round_trip(void **state)
 {
 	(void)state;
@@ -96,12 +97,20 @@ static void test_peer_table_round_trip(void **state)
 		assert_true(s.hdr.flags & LD_SEG_FLAG_PEERS);
 		for (uint32_t bi = 0; bi < s.hdr.blocks; bi++)
 			assert_int_equal(s.blocks[bi].cols[2].enc, LD_ENC_PEER_RANK);
+		/* reporter follows the source: blocks after the first start from its seeds */
+		assert_true(s.hdr.flags & LD_SEG_FLAG_SEEDS);
 		/* dst without its table does not decode: no silent garbage */
 		ld_block blk;
 		assert_int_equal(ld_seg_decode_block(&d, &s, 0, LD_COL_DST, &blk, NULL, &err), -1);
 		/* columns that do not need it still do */
 		assert_int_equal(ld_seg_decode_block(&d, &s, 0, LD_COL_SRC | LD_COL_TS, &blk, NULL, &err), 0);
 		assert_int_equal(ld_seg_load_peers(&s, &d, &err), 0);
+		/* nor a seeded reporter without its seeds */
+		uint32_t *seeds = s.seed[1];
+		assert_non_null(seeds);
+		s.seed[1] = NULL;
+		assert_int_equal(ld_seg_decode_block(&d, &s, 1, LD_COL_REPORTER, &blk, NULL, &err), -1);
+		s.seed[1] = seeds;
 		check_rows(&s, &d, gen_estate, seed);
 		uint64_t src = column_bytes(&s, 1), dst = column_bytes(&s, 2);
 		print_message("seed %llu: src %.3f B/row, dst %.3f B/row, reporter %.3f, vif %.3f\n",
