@@ -398,18 +398,24 @@ static void enc_predict(ld_seg_encoder *e, unsigned col, const uint32_t *sid, co
 		e->col.len = (size_t)(p - e->col.p);
 		return;
 	}
-	unsigned by = PRED_BY_DIR;
-	uint32_t best = predict_misses(e, PRED_BY_DIR, NULL, sid, src, dst, dir, n);
-	for (unsigned alt = PRED_BY_SRC; alt <= PRED_BY_DST && best > n / 64; alt++) {
-		uint32_t m = predict_misses(e, alt, NULL, sid, src, dst, dir, n);
-		if (m < best) {
-			best = m;
-			by = alt;
-		}
-	}
+	/* the seeded predictor first: when it misses next to nothing, no other is tried */
 	const uint32_t *seed = NULL;
 	int mode = e->seed_mode[col];
-	if (mode >= 0 && predict_misses(e, (unsigned)mode, e->seed[col], sid, src, dst, dir, n) < best) {
+	uint32_t seeded = mode >= 0 ? predict_misses(e, (unsigned)mode, e->seed[col], sid, src, dst, dir, n)
+				    : UINT32_MAX;
+	unsigned by = PRED_BY_DIR;
+	uint32_t best = UINT32_MAX;
+	if (seeded > n / 64) {
+		best = predict_misses(e, PRED_BY_DIR, NULL, sid, src, dst, dir, n);
+		for (unsigned alt = PRED_BY_SRC; alt <= PRED_BY_DST && best > n / 64; alt++) {
+			uint32_t m = predict_misses(e, alt, NULL, sid, src, dst, dir, n);
+			if (m < best) {
+				best = m;
+				by = alt;
+			}
+		}
+	}
+	if (seeded < best) {
 		by = PRED_SEEDED;
 		seed = e->seed[col];
 		e->seed_used[col] = true;
