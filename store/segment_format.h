@@ -75,8 +75,10 @@
  *     proto, action, dir, flags, format, present   raw bytes (zstd takes the runs)
  *     row shapes (preferred): proto, action, dir, flags, format, present, dport, rule and
  *               usually len are close to functions of each other in drop logs; a block stores
- *               its distinct tuples once (16 bytes each, most frequent first) and one varint
- *               rank per row, in the proto slot; the member slots say LD_ENC_IN_SHAPE.  A flag
+ *               its distinct tuples once (16 bytes each, most frequent first, those of rare
+ *               ports last) and a rank per row, in the proto slot; the member slots say
+ *               LD_ENC_IN_SHAPE.  The rare ports' column comes before the shapes when decoding:
+ *               their rows take its entries in row order.  A flag
  *               in the tuple marks sport == dport (137->137), and the sport planes skip those
  *               rows.  The byte after the encoding byte says where len is: 0 in its own column,
  *               1 in every tuple, 2 in the tuples with few distinct lengths; the others are
@@ -85,8 +87,9 @@
  *               above it.  Likewise ports seen fewer than four times in a block leave the
  *               tuples (flag: rule bit 29, dport 0) for a dport column of only their rows
  *               (LD_ENC_PLANES_SKIP, two planes).  Ranks are byte planes (one up to 256
- *               shapes, else two) after the table.  Blocks with more than 4096 distinct tuples
- *               use the per-column encodings.
+ *               shapes, else two) after the table when bit 4 of that byte is set, else varints
+ *               (the older form).  Blocks with more than 4096 distinct tuples use the
+ *               per-column encodings.
  *     raw       varint lengths then the bytes (zstd at the configured level; the other
  *               columns use level 1); blocks without raw lines store no raw column
  *   Blocks hold LD_SEG_BLOCK_ROWS rows (the last one fewer); segments at most the writer's
