@@ -311,9 +311,10 @@ void ld_decoder_free(ld_decoder *d);
 int ld_seg_open_mem(ld_seg *s, const uint8_t *p, size_t n, ld_decoder *d, ld_err *err);
 int ld_seg_open_file(ld_seg *s, const char *path, ld_decoder *d, ld_err *err);
 void ld_seg_close(ld_seg *s);
-/* Reads the segment's peer table, which decoding its dst column needs; once, and a no-op for a
- * segment without one.  Call it before ld_seg_decode_block() asks for dst (or for rule,
- * reporter or vif, which depend on dst); not thread-safe against decoders of the same segment. */
+/* Reads the segment's side tables: the peer table, which decoding its dst column needs, and the
+ * seeds of the predicted columns (rule, reporter, vif); once, and a no-op for a segment without
+ * them.  Call it before ld_seg_decode_block() asks for dst, rule, reporter or vif; not
+ * thread-safe against decoders of the same segment. */
 int ld_seg_load_peers(ld_seg *s, ld_decoder *d, ld_err *err);
 /* True when ld_seg_decode_block() of these columns needs ld_seg_load_peers() first. */
 bool ld_seg_columns_need_peers(uint32_t columns);
