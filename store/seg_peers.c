@@ -27,26 +27,43 @@ static int grow(uint32_t **p, size_t n)
 	return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* Sorts keys[0..m) ascending, tmp[0..m) being scratch: insertion sort for the short lists most
+ * sources have, else LSD radix by bytes, skipping the bytes every key shares (the count's high
+ * bytes, the id's high bytes) — no comparison calls, which a source with hundreds of peers in
+ * every segment would pay by the thousand. */
+static void sort_keys(uint64_t *k, uint64_t *tmp, uint32_t m)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* Sorts keys ascending: insertion sort for the short lists nearly every source has. */
-static void sort_keys(uint64_t *k, uint32_t m)
-{
-	if (m > 48) {
-		qsort(k, m, sizeof(uint64_t), cmp_u64);
+	if (m <= 48) {
+		for (uint32_t i = 1; i < m; i++) {
+			uint64_t v = k[i];
+			uint32_t j = i;
+			for (; j > 0 && k[j - 1] > v; j--)
+				k[j] = k[j - 1];
+			k[j] = v;
+		}
 		return;
 	}
-	for (uint32_t i = 1; i < m; i++) {
-		uint64_t v = k[i];
-		uint32_t j = i;
-		for (; j > 0 && k[j - 1] > v; j--)
-			k[j] = k[j - 1];
-		k[j] = v;
+	uint64_t *src = k, *dst = tmp;
+	for (unsigned shift = 0; shift < 64; shift += 8) {
+		uint32_t count[256] = {0};
+		for (uint32_t i = 0; i < m; i++)
+			count[(src[i] >> shift) & 0xff]++;
+		if (count[(src[0] >> shift) & 0xff] == m)
+			continue; /* every key has this byte: the order stays */
+		uint32_t sum = 0;
+		for (unsigned b = 0; b < 256; b++) {
+			uint32_t c = count[b];
+			count[b] = sum;
+			sum += c;
+		}
+		for (uint32_t i = 0; i < m; i++)
+			dst[count[(src[i] >> shift) & 0xff]++] = src[i];
+		uint64_t *t = src;
+		src = dst;
+		dst = t;
 	}
+	if (src != k)
+		memcpy(k, src, (size_t)m * sizeof(uint64_t));
 }
 
 int64_t ld_seg_build_peers(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, uint32_t n,
@@ -96,7 +113,7 @@ int64_t ld_seg_build_peers(ld_seg_encoder *e, const ld_rowset *rs, const uint32_
 		}
 		if (m > 1) {
 			if (m > e->peer_cap_keys) {
-				uint64_t *k = realloc(e->peer_keys, (size_t)m * sizeof(uint64_t));
+				uint64_t *k = realloc(e->peer_keys, (size_t)m * 2 * sizeof(uint64_t));
 				if (!k)
 					return -1;
 				e->peer_keys = k;
@@ -105,7 +122,7 @@ int64_t ld_seg_build_peers(ld_seg_encoder *e, const ld_rowset *rs, const uint32_
 			uint64_t *keys = e->peer_keys;
 			for (uint32_t r = 0; r < m; r++)
 				keys[r] = (uint64_t)(UINT32_MAX - count[list[r]]) << 32 | list[r];
-			sort_keys(keys, m);
+			sort_keys(keys, keys + m, m);
 			for (uint32_t r = 0; r < m; r++)
 				list[r] = (uint32_t)keys[r];
 		}

@@ -216,7 +216,7 @@ typedef struct ld_seg_encoder {
 	uint32_t *peer_dst;   /* the lists, most frequent peer first */
 	uint32_t *peer_rank;  /* per row of the segment: rank of its dst in its src's list */
 	uint64_t *peer_rows;  /* scratch: dst id << 32 | row, grouped by src */
-	uint64_t *peer_keys;  /* scratch: one source's peers as (count, id) sort keys */
+	uint64_t *peer_keys;  /* scratch: one source's peers as (count, id) sort keys, and as many spare */
 	uint32_t *peer_count; /* scratch: per address id, zero between uses */
 	uint32_t peer_cap_addrs, peer_cap_rows, peer_cap_keys;
 	/* predictor seeds of rule, reporter, vif (enc_predict): per address id, UINT32_MAX = none */
