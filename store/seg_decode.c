@@ -577,7 +577,7 @@ static int dec_predict_sparse(ld_decoder *d, const uint8_t *p, const uint8_t *en
 	const uint32_t *src = d->src, *dst = d->dst;
 	uint32_t j = 0, next = m ? rows[0] : n;
 	for (uint32_t k = 0; k < n; k++) {
-		uint32_t key = by == 1 ? src[k] : by == 2 ? dst[k] : d->dir[k] == 2 ? src[k] : dst[k];
+		uint32_t key = ld_pred_key(by, src[k], dst[k], d->dir[k]);
 		if (k == next) {
 			uint64_t v;
 			if (!ld_get_varint(&p, end, &v) || v >= n_strs)
@@ -586,9 +586,7 @@ static int dec_predict_sparse(ld_decoder *d, const uint8_t *p, const uint8_t *en
 			d->pred[key] = gen | out[k];
 			next = ++j < m ? rows[j] : n;
 		} else {
-			uint64_t slot = d->pred[key];
-			uint32_t guess = (slot >> 32) == (gen >> 32) ? (uint32_t)slot
-				       : seed ? seed[key] : UINT32_MAX;
+			uint32_t guess = ld_pred_guess(d->pred[key], gen, seed, key);
 			if (guess == UINT32_MAX)
 				return -1;
 			out[k] = guess;
@@ -633,14 +631,12 @@ static int dec_predict(ld_decoder *d, const ld_seg *s, unsigned col, const ld_bu
 	if (sparse)
 		return dec_predict_sparse(d, p, end, by, seed, gen, out, n, n_strs);
 	for (uint32_t k = 0; k < n; k++) {
-		uint32_t key = by == 1 ? src[k] : by == 2 ? dst[k] : d->dir[k] == 2 ? src[k] : dst[k];
+		uint32_t key = ld_pred_key(by, src[k], dst[k], d->dir[k]);
 		uint64_t v;
 		if (!ld_get_varint(&p, end, &v) || v > n_strs)
 			return -1;
 		if (v == 0) {
-			uint64_t slot = d->pred[key];
-			uint32_t guess = (slot >> 32) == (gen >> 32) ? (uint32_t)slot
-				       : seed ? seed[key] : UINT32_MAX;
+			uint32_t guess = ld_pred_guess(d->pred[key], gen, seed, key);
 			if (guess == UINT32_MAX)
 				return -1;
 			out[k] = guess;

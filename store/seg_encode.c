@@ -84,25 +84,7 @@ static int sort_addr_ids(const ld_rowset *rs, uint32_t *ids, uint32_t n)
 		qsort(ids, n, sizeof(uint32_t), cmp_addr_id);
 		return 0;
 	}
-	uint64_t *src = k, *dst = k + n;
-	for (unsigned shift = 32; shift < 64; shift += 8) {
-		uint32_t count[256] = {0};
-		for (uint32_t i = 0; i < n; i++)
-			count[(src[i] >> shift) & 0xff]++;
-		if (count[(src[0] >> shift) & 0xff] == n)
-			continue; /* one value in this byte: the order stays */
-		uint32_t sum = 0;
-		for (unsigned d = 0; d < 256; d++) {
-			uint32_t c = count[d];
-			count[d] = sum;
-			sum += c;
-		}
-		for (uint32_t i = 0; i < n; i++)
-			dst[count[(src[i] >> shift) & 0xff]++] = src[i];
-		uint64_t *t = src;
-		src = dst;
-		dst = t;
-	}
+	const uint64_t *src = ld_radix_sort_u64(k, k + n, n, 4);
 	for (uint32_t i = 0; i < n; i++)
 		ids[i] = (uint32_t)src[i];
 	free(k);
@@ -351,11 +333,6 @@ static void enc_len(ld_seg_encoder *e, const uint32_t *v, const uint32_t *idx, u
  * PRED_SEEDED: the segment's seeded mode for the column (ld_seg_encoder.seed_mode). */
 enum { PRED_BY_DIR = 0, PRED_BY_SRC = 1, PRED_BY_DST = 2, PRED_CONST = 3, PRED_SEEDED = 4 };
 
-static inline uint32_t pred_key(unsigned by, uint32_t src, uint32_t dst, uint8_t dir)
-{
-	return by == PRED_BY_SRC ? src : by == PRED_BY_DST ? dst : dir == 2 ? src : dst;
-}
-
 /* Rows of the block a predictor keyed `by` misses (each costs a varint; a hit costs a 0); with
  * seed, an endpoint not seen yet in the block is predicted to have its seed. */
 static uint32_t predict_misses(ld_seg_encoder *e, unsigned by, const uint32_t *seed,
@@ -365,9 +342,9 @@ static uint32_t predict_misses(ld_seg_encoder *e, unsigned by, const uint32_t *s
 	uint64_t gen = (uint64_t)(++e->pred_gen) << 32;
 	uint32_t misses = 0;
 	for (uint32_t k = 0; k < n; k++) {
-		uint32_t key = pred_key(by, src[k], dst[k], dir[k]);
+		uint32_t key = ld_pred_key(by, src[k], dst[k], dir[k]);
 		uint64_t slot = e->pred[key];
-		uint32_t guess = (slot >> 32) == (gen >> 32) ? (uint32_t)slot : seed ? seed[key] : UINT32_MAX;
+		uint32_t guess = ld_pred_guess(slot, gen, seed, key);
 		if (guess != sid[k]) {
 			misses++;
 			e->pred[key] = gen | sid[k];
@@ -425,10 +402,10 @@ static void enc_predict(ld_seg_encoder *e, unsigned col, const uint32_t *sid, co
 	uint32_t *miss_row = e->miss_row, *miss_id = e->col_u32, m = 0;
 	uint64_t gen = (uint64_t)(++e->pred_gen) << 32;
 	for (uint32_t k = 0; k < n; k++) {
-		uint32_t key = pred_key(key_by, src[k], dst[k], dir[k]);
+		uint32_t key = ld_pred_key(key_by, src[k], dst[k], dir[k]);
 		uint64_t slot = e->pred[key];
 		uint32_t id = sid[k];
-		uint32_t guess = (slot >> 32) == (gen >> 32) ? (uint32_t)slot : seed ? seed[key] : UINT32_MAX;
+		uint32_t guess = ld_pred_guess(slot, gen, seed, key);
 		if (guess != id) {
 			miss_row[m] = k;
 			miss_id[m++] = id;

@@ -28,9 +28,9 @@ static int grow(uint32_t **p, size_t n)
 }
 
 /* Sorts keys[0..m) ascending, tmp[0..m) being scratch: insertion sort for the short lists most
- * sources have, else LSD radix by bytes, skipping the bytes every key shares (the count's high
- * bytes, the id's high bytes) — no comparison calls, which a source with hundreds of peers in
- * every segment would pay by the thousand. */
+ * sources have, else radix (ld_radix_sort_u64 skips the bytes every key shares: the count's and
+ * the id's high bytes) — no comparison calls, which a source with hundreds of peers in every
+ * segment would pay by the thousand. */
 static void sort_keys(uint64_t *k, uint64_t *tmp, uint32_t m)
 {
 	if (m <= 48) {
@@ -43,27 +43,9 @@ static void sort_keys(uint64_t *k, uint64_t *tmp, uint32_t m)
 		}
 		return;
 	}
-	uint64_t *src = k, *dst = tmp;
-	for (unsigned shift = 0; shift < 64; shift += 8) {
-		uint32_t count[256] = {0};
-		for (uint32_t i = 0; i < m; i++)
-			count[(src[i] >> shift) & 0xff]++;
-		if (count[(src[0] >> shift) & 0xff] == m)
-			continue; /* every key has this byte: the order stays */
-		uint32_t sum = 0;
-		for (unsigned b = 0; b < 256; b++) {
-			uint32_t c = count[b];
-			count[b] = sum;
-			sum += c;
-		}
-		for (uint32_t i = 0; i < m; i++)
-			dst[count[(src[i] >> shift) & 0xff]++] = src[i];
-		uint64_t *t = src;
-		src = dst;
-		dst = t;
-	}
-	if (src != k)
-		memcpy(k, src, (size_t)m * sizeof(uint64_t));
+	const uint64_t *sorted = ld_radix_sort_u64(k, tmp, m, 0);
+	if (sorted != k)
+		memcpy(k, sorted, (size_t)m * sizeof(uint64_t));
 }
 
 int64_t ld_seg_build_peers(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, uint32_t n,

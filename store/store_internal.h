@@ -19,6 +19,12 @@
 
 uint32_t ld_crc32c(uint32_t crc, const void *p, size_t n);
 
+/* --- sorting --------------------------------------------------------------------------------- */
+
+/* Sorts keys[0..n) ascending by LSD radix on bytes first_byte..7, tmp[0..n) being scratch;
+ * bytes every key shares are skipped.  Returns the array that holds the result (keys or tmp). */
+uint64_t *ld_radix_sort_u64(uint64_t *keys, uint64_t *tmp, size_t n, unsigned first_byte);
+
 /* --- varints (LEB128) --------------------------------------------------------------------- */
 
 static inline uint8_t *ld_put_varint(uint8_t *p, uint64_t v)
@@ -260,6 +266,21 @@ int ld_seg_put_seeds(const ld_seg_encoder *e, uint32_t n_addrs, ld_buf *out);
 #define LD_SEED_NONE 255u
 /* In the key byte of a predicted column: misses listed apart (segment_format.h). */
 #define LD_PREDICT_SPARSE 0x80u
+
+/* The predicted string columns' shared rules (enc_predict in seg_encode.c, dec_predict in
+ * seg_decode.c).  The endpoint a row's prediction is keyed by: 1 src, 2 dst, else the one the
+ * direction names (src for OUT rows, dst otherwise). */
+static inline uint32_t ld_pred_key(unsigned by, uint32_t src, uint32_t dst, uint8_t dir)
+{
+	return by == 1 ? src : by == 2 ? dst : dir == LD_DIR_OUT ? src : dst;
+}
+
+/* What a predictor slot (generation << 32 | id) predicts in generation gen: its id when set in
+ * this generation, else the endpoint's seed (seed may be NULL), else UINT32_MAX (nothing). */
+static inline uint32_t ld_pred_guess(uint64_t slot, uint64_t gen, const uint32_t *seed, uint32_t key)
+{
+	return (slot >> 32) == (gen >> 32) ? (uint32_t)slot : seed ? seed[key] : UINT32_MAX;
+}
 
 /* --- segment decoding --------------------------------------------------------------------- */
 

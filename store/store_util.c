@@ -1,4 +1,5 @@
-/* store_util.c — checksums, buffers and file-system helpers shared by the store modules. */
+/* store_util.c — checksums, sorting, buffers and file-system helpers shared by the store
+ * modules. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -11,6 +12,32 @@
 
 #include "ld_time.h"
 #include "store_internal.h"
+
+/* --- radix sort of 64-bit keys ---------------------------------------------------------------- */
+
+uint64_t *ld_radix_sort_u64(uint64_t *keys, uint64_t *tmp, size_t n, unsigned first_byte)
+{
+	uint64_t *src = keys, *dst = tmp;
+	for (unsigned shift = 8 * first_byte; shift < 64 && n; shift += 8) {
+		size_t count[256] = {0};
+		for (size_t i = 0; i < n; i++)
+			count[(src[i] >> shift) & 0xff]++;
+		if (count[(src[0] >> shift) & 0xff] == n)
+			continue; /* every key has this byte: the order stays */
+		size_t sum = 0;
+		for (unsigned d = 0; d < 256; d++) {
+			size_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[(src[i] >> shift) & 0xff]++] = src[i];
+		uint64_t *t = src;
+		src = dst;
+		dst = t;
+	}
+	return src;
+}
 
 /* --- CRC32C (Castagnoli): the SSE4.2 instruction when the CPU has it, else a table --------- */
 
