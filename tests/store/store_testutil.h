@@ -31,6 +31,22 @@ static inline void tu_rmrf(const char *dir)
 	}
 }
 
+/* Counts the delivered rows that satisfy the scan's push-down predicate (ld_scan_row_matches). */
+typedef struct tu_match_count {
+	const ld_scan_spec *spec;
+	atomic_ullong matched;
+} tu_match_count;
+
+static inline int tu_count_matches(void *ctx, int thread, const ld_block *b)
+{
+	(void)thread;
+	tu_match_count *c = ctx;
+	for (uint32_t i = 0; i < b->n; i++)
+		if (ld_scan_row_matches(c->spec, b, i))
+			atomic_fetch_add(&c->matched, 1);
+	return 0;
+}
+
 /* Checks every delivered row against the generator; counts how often each id was seen. */
 typedef struct tu_check {
 	uint64_t seed;

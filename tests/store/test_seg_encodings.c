@@ -51,6 +51,38 @@ static void encode(ld_seg_encoder *e, gen_fn gen, uint64_t seed)
 	ld_rowset_free(&rs);
 }
 
+/* Each test's encoder and decoder (cmocka state). */
+typedef struct coder {
+	ld_seg_encoder e;
+	ld_decoder d;
+} coder;
+
+static int coder_setup(void **state)
+{
+	coder *c = calloc(1, sizeof(*c));
+	if (!c || ld_seg_encoder_init(&c->e, 3) != 0 || ld_decoder_init(&c->d) != 0)
+		return -1;
+	*state = c;
+	return 0;
+}
+
+static int coder_teardown(void **state)
+{
+	coder *c = *state;
+	ld_decoder_free(&c->d);
+	ld_seg_encoder_free(&c->e);
+	free(c);
+	return 0;
+}
+
+/* Encodes ROWS rows of gen and opens the segment image (in c->e.file) as s. */
+static void encode_open(coder *c, gen_fn gen, uint64_t seed, ld_seg *s)
+{
+	encode(&c->e, gen, seed);
+	ld_err err;
+	assert_int_equal(ld_seg_open_mem(s, c->e.file.p, c->e.file.len, &c->d, &err), 0);
+}
+
 /* Decodes every block with every column and compares each row with the generator. */
 static void check_rows(const ld_seg *s, ld_decoder *d, gen_fn gen, uint64_t seed)
 {
@@ -84,16 +116,12 @@ static uint64_t column_bytes(const ld_seg *s, unsigned c)
  * 3) costs next to nothing; every row reads back. */
 static void test_peer_table_round_trip(void **state)
 {
-	(void)state;
-	ld_seg_encoder e;
-	ld_decoder d;
-	assert_int_equal(ld_seg_encoder_init(&e, 3), 0);
-	assert_int_equal(ld_decoder_init(&d), 0);
+	coder *c = *state;
+	ld_decoder *d = &c->d;
 	for (uint64_t seed = 3; seed <= 4; seed++) { /* odd: no vif; even: vif follows dst */
-		encode(&e, gen_estate, seed);
 		ld_seg s;
 		ld_err err;
-		assert_int_equal(ld_seg_open_mem(&s, e.file.p, e.file.len, &d, &err), 0);
+		encode_open(c, gen_estate, seed, &s);
 		assert_true(s.hdr.flags & LD_SEG_FLAG_PEERS);
 		for (uint32_t bi = 0; bi < s.hdr.blocks; bi++)
 			assert_int_equal(s.blocks[bi].cols[2].enc, LD_ENC_PEER_RANK);
@@ -101,17 +129,17 @@ static void test_peer_table_round_trip(void **state)
 		assert_true(s.hdr.flags & LD_SEG_FLAG_SEEDS);
 		/* dst without its table does not decode: no silent garbage */
 		ld_block blk;
-		assert_int_equal(ld_seg_decode_block(&d, &s, 0, LD_COL_DST, &blk, NULL, &err), -1);
+		assert_int_equal(ld_seg_decode_block(d, &s, 0, LD_COL_DST, &blk, NULL, &err), -1);
 		/* columns that do not need it still do */
-		assert_int_equal(ld_seg_decode_block(&d, &s, 0, LD_COL_SRC | LD_COL_TS, &blk, NULL, &err), 0);
-		assert_int_equal(ld_seg_load_peers(&s, &d, &err), 0);
+		assert_int_equal(ld_seg_decode_block(d, &s, 0, LD_COL_SRC | LD_COL_TS, &blk, NULL, &err), 0);
+		assert_int_equal(ld_seg_load_peers(&s, d, &err), 0);
 		/* nor a seeded reporter without its seeds */
 		uint32_t *seeds = s.seed[1];
 		assert_non_null(seeds);
 		s.seed[1] = NULL;
-		assert_int_equal(ld_seg_decode_block(&d, &s, 1, LD_COL_REPORTER, &blk, NULL, &err), -1);
+		assert_int_equal(ld_seg_decode_block(d, &s, 1, LD_COL_REPORTER, &blk, NULL, &err), -1);
 		s.seed[1] = seeds;
-		check_rows(&s, &d, gen_estate, seed);
+		check_rows(&s, d, gen_estate, seed);
 		uint64_t src = column_bytes(&s, 1), dst = column_bytes(&s, 2);
 		print_message("seed %llu: src %.3f B/row, dst %.3f B/row, reporter %.3f, vif %.3f\n",
 			      (unsigned long long)seed, (double)src / ROWS, (double)dst / ROWS,
@@ -123,8 +151,6 @@ static void test_peer_table_round_trip(void **state)
 			assert_true(column_bytes(&s, 10) < 40 * (uint64_t)s.hdr.blocks);
 		ld_seg_close(&s);
 	}
-	ld_decoder_free(&d);
-	ld_seg_encoder_free(&e);
 }
 
 /* Shapes with exceptions: some blocks keep rare ports and many-valued lengths outside the
@@ -133,15 +159,11 @@ static void test_peer_table_round_trip(void **state)
  * every third. */
 static void test_shape_exceptions(void **state)
 {
-	(void)state;
-	ld_seg_encoder e;
-	ld_decoder d;
-	assert_int_equal(ld_seg_encoder_init(&e, 3), 0);
-	assert_int_equal(ld_decoder_init(&d), 0);
-	encode(&e, gen_estate, 5);
+	coder *c = *state;
+	ld_decoder *d = &c->d;
 	ld_seg s;
 	ld_err err;
-	assert_int_equal(ld_seg_open_mem(&s, e.file.p, e.file.len, &d, &err), 0);
+	encode_open(c, gen_estate, 5, &s);
 	uint32_t rare_blocks = 0, mixed_len_blocks = 0;
 	for (uint32_t bi = 0; bi < s.hdr.blocks; bi++) {
 		rare_blocks += s.blocks[bi].cols[4].enc == LD_ENC_PLANES_SKIP;
@@ -149,8 +171,8 @@ static void test_shape_exceptions(void **state)
 	}
 	assert_int_equal(rare_blocks, s.hdr.blocks);
 	assert_int_equal(mixed_len_blocks, s.hdr.blocks);
-	assert_int_equal(ld_seg_load_peers(&s, &d, &err), 0);
-	check_rows(&s, &d, gen_estate, 5);
+	assert_int_equal(ld_seg_load_peers(&s, d, &err), 0);
+	check_rows(&s, d, gen_estate, 5);
 	static uint64_t want_all[65536], want_third[65536];
 	memset(want_all, 0, sizeof(want_all));
 	memset(want_third, 0, sizeof(want_third));
@@ -163,7 +185,7 @@ static void test_shape_exceptions(void **state)
 	tg_bufs b;
 	for (uint32_t bi = 0; bi < s.hdr.blocks; bi++) {
 		ld_block blk;
-		assert_int_equal(ld_seg_decode_block(&d, &s, bi, LD_COL_DPORT | LD_COL_SHAPE_DPORT, &blk,
+		assert_int_equal(ld_seg_decode_block(d, &s, bi, LD_COL_DPORT | LD_COL_SHAPE_DPORT, &blk,
 						     NULL, &err), 0);
 		assert_null(blk.dport);
 		assert_true(blk.n_shapes > 0);
@@ -207,76 +229,48 @@ static void test_shape_exceptions(void **state)
 		ld_group_acc_free(accs[a]);
 	}
 	ld_seg_close(&s);
-	ld_decoder_free(&d);
-	ld_seg_encoder_free(&e);
 }
 
 /* Destinations with no structure: the table would not pay, dst stays plain ids. */
 static void test_plain_dst_without_structure(void **state)
 {
-	(void)state;
-	ld_seg_encoder e;
-	ld_decoder d;
-	assert_int_equal(ld_seg_encoder_init(&e, 3), 0);
-	assert_int_equal(ld_decoder_init(&d), 0);
-	encode(&e, gen_random, 8);
+	coder *c = *state;
+	ld_decoder *d = &c->d;
 	ld_seg s;
 	ld_err err;
-	assert_int_equal(ld_seg_open_mem(&s, e.file.p, e.file.len, &d, &err), 0);
+	encode_open(c, gen_random, 8, &s);
 	assert_false(s.hdr.flags & LD_SEG_FLAG_PEERS);
 	for (uint32_t bi = 0; bi < s.hdr.blocks; bi++)
 		assert_int_equal(s.blocks[bi].cols[2].enc, LD_ENC_PLANES);
-	assert_int_equal(ld_seg_load_peers(&s, &d, &err), 0); /* a no-op */
-	check_rows(&s, &d, gen_random, 8);
+	assert_int_equal(ld_seg_load_peers(&s, d, &err), 0); /* a no-op */
+	check_rows(&s, d, gen_random, 8);
 	ld_seg_close(&s);
-	ld_decoder_free(&d);
-	ld_seg_encoder_free(&e);
 }
 
 /* A flipped byte in the peer table is caught by its checksum; under a fuzzer's ignored
  * checksums, a damaged table or rank yields a decode error, never an out-of-list address. */
 static void test_peer_table_damage(void **state)
 {
-	(void)state;
-	ld_seg_encoder e;
-	ld_decoder d;
-	assert_int_equal(ld_seg_encoder_init(&e, 3), 0);
-	assert_int_equal(ld_decoder_init(&d), 0);
-	encode(&e, gen_estate, 3);
+	coder *c = *state;
+	ld_decoder *d = &c->d;
+	const ld_buf *img = &c->e.file;
 	ld_seg s;
 	ld_err err;
-	assert_int_equal(ld_seg_open_mem(&s, e.file.p, e.file.len, &d, &err), 0);
+	encode_open(c, gen_estate, 3, &s);
 	uint64_t lo = s.ftr.dict_off + s.ftr.dict_csize, hi = s.ftr.index_off;
 	assert_true(hi > lo);
 	ld_seg_close(&s);
-	uint8_t *m = malloc(e.file.len);
+	uint8_t *m = malloc(img->len);
 	assert_non_null(m);
 	for (int where = 0; where < 3; where++) {
-		memcpy(m, e.file.p, e.file.len);
+		memcpy(m, img->p, img->len);
 		m[lo + (hi - lo) * (uint64_t)(where + 1) / 4] ^= 0x10;
-		assert_int_equal(ld_seg_open_mem(&s, m, e.file.len, &d, &err), 0);
-		assert_int_equal(ld_seg_load_peers(&s, &d, &err), -1);
+		assert_int_equal(ld_seg_open_mem(&s, m, img->len, d, &err), 0);
+		assert_int_equal(ld_seg_load_peers(&s, d, &err), -1);
 		assert_non_null(strstr(err.msg, "peer table"));
 		ld_seg_close(&s);
 	}
 	free(m);
-	ld_decoder_free(&d);
-	ld_seg_encoder_free(&e);
-}
-
-typedef struct count_ctx {
-	const ld_scan_spec *spec;
-	atomic_ullong matched;
-} count_ctx;
-
-static int count_rows(void *ctx, int thread, const ld_block *b)
-{
-	(void)thread;
-	count_ctx *c = ctx;
-	for (uint32_t i = 0; i < b->n; i++)
-		if (ld_scan_row_matches(c->spec, b, i))
-			atomic_fetch_add(&c->matched, 1);
-	return 0;
 }
 
 /* Through the writer and the parallel scan: a host on the dst side, on either side, and a
@@ -318,9 +312,9 @@ static void test_scan_with_peer_tables(void **state)
 		s.dport = side == 0 ? 445 : -1;
 		s.columns = LD_COL_REPORTER;
 		s.threads = 2;
-		count_ctx c = {&s, 0};
+		tu_match_count c = {&s, 0};
 		ld_scan_stats st;
-		assert_int_equal(ld_scan(a, &s, count_rows, &c, &st, &err), 0);
+		assert_int_equal(ld_scan(a, &s, tu_count_matches, &c, &st, &err), 0);
 		assert_int_equal(st.segments_damaged, 0);
 		uint64_t want = 0;
 		for (uint64_t i = 0; i < n; i++) {
@@ -344,8 +338,7 @@ static const char *corpus_dir;
 
 static void test_older_segments(void **state)
 {
-	(void)state;
-	static const struct {
+		static const struct {
 		const char *file;
 		uint64_t seed;
 		unsigned rows;
@@ -354,22 +347,21 @@ static void test_older_segments(void **state)
 		{"v1-predict-shape-len.lds", 9, 300, false},
 		{"v1-predict-columns-raw.lds", 10, 150, true},
 	};
-	ld_decoder d;
-	assert_int_equal(ld_decoder_init(&d), 0);
+	ld_decoder *d = &((coder *)*state)->d;
 	for (size_t f = 0; f < sizeof(olds) / sizeof(olds[0]); f++) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/%s", corpus_dir, olds[f].file);
 		ld_seg s;
 		ld_err err;
-		if (ld_seg_open_file(&s, path, &d, &err) != 0)
+		if (ld_seg_open_file(&s, path, d, &err) != 0)
 			fail_msg("%s: %s", path, err.msg);
 		assert_int_equal(s.hdr.rows, olds[f].rows);
-		assert_int_equal(ld_seg_load_peers(&s, &d, &err), 0);
+		assert_int_equal(ld_seg_load_peers(&s, d, &err), 0);
 		uint64_t i = 0;
 		tg_bufs b;
 		for (uint32_t bi = 0; bi < s.hdr.blocks; bi++) {
 			ld_block blk;
-			assert_int_equal(ld_seg_decode_block(&d, &s, bi, LD_COL_ALL, &blk, NULL, &err), 0);
+			assert_int_equal(ld_seg_decode_block(d, &s, bi, LD_COL_ALL, &blk, NULL, &err), 0);
 			for (uint32_t k = 0; k < blk.n; k++, i++) {
 				ld_record got, want;
 				ld_block_record(&blk, k, &got);
@@ -381,19 +373,19 @@ static void test_older_segments(void **state)
 		assert_int_equal(i, olds[f].rows);
 		ld_seg_close(&s);
 	}
-	ld_decoder_free(&d);
+	ld_decoder_free(d);
 }
 
 int main(int argc, char **argv)
 {
 	corpus_dir = argc > 1 ? argv[1] : "tests/store/corpus";
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_peer_table_round_trip),
-		cmocka_unit_test(test_plain_dst_without_structure),
-		cmocka_unit_test(test_shape_exceptions),
-		cmocka_unit_test(test_peer_table_damage),
+		cmocka_unit_test_setup_teardown(test_peer_table_round_trip, coder_setup, coder_teardown),
+		cmocka_unit_test_setup_teardown(test_plain_dst_without_structure, coder_setup, coder_teardown),
+		cmocka_unit_test_setup_teardown(test_shape_exceptions, coder_setup, coder_teardown),
+		cmocka_unit_test_setup_teardown(test_peer_table_damage, coder_setup, coder_teardown),
 		cmocka_unit_test(test_scan_with_peer_tables),
-		cmocka_unit_test(test_older_segments),
+		cmocka_unit_test_setup_teardown(test_older_segments, coder_setup, coder_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

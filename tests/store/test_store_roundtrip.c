@@ -170,21 +170,6 @@ static void test_interval_sync(void **state)
 	tu_rmrf(dir);
 }
 
-typedef struct pd_ctx {
-	const ld_scan_spec *spec;
-	atomic_ullong matched;
-} pd_ctx;
-
-static int pd_count(void *ctx, int thread, const ld_block *b)
-{
-	(void)thread;
-	pd_ctx *p = ctx;
-	for (uint32_t i = 0; i < b->n; i++)
-		if (ld_scan_row_matches(p->spec, b, i))
-			atomic_fetch_add(&p->matched, 1);
-	return 0;
-}
-
 static uint64_t brute(uint64_t seed, uint64_t n, const ld_scan_spec *s)
 {
 	uint64_t m = 0;
@@ -258,9 +243,9 @@ static void test_pushdown(void **state)
 		s.action_mask = cases[k].amask;
 		s.columns = 0; /* only what the predicate needs */
 		s.threads = 2;
-		pd_ctx p = {&s, 0};
+		tu_match_count p = {&s, 0};
 		ld_scan_stats st;
-		assert_int_equal(ld_scan(a, &s, pd_count, &p, &st, &err), 0);
+		assert_int_equal(ld_scan(a, &s, tu_count_matches, &p, &st, &err), 0);
 		assert_int_equal(p.matched, brute(5, n, &s));
 		if (k == 4)
 			assert_true(st.blocks_skipped + st.segments_skipped > 0);
