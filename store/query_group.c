@@ -490,20 +490,10 @@ static bool pairs_add_ids(ld_group_acc *a, const uint64_t *keys, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (i + AHEAD < n)
 			__builtin_prefetch(&s->keys[mix64(keys[i + AHEAD]) & mask], 1);
-		uint64_t k = keys[i];
-		size_t j = mix64(k) & mask;
-		for (;;) {
-			uint64_t cur = s->keys[j];
-			if (cur == k)
-				break;
-			if (cur == EMPTY64) {
-				s->keys[j] = k;
-				s->n++;
-				a->groups[k >> 32].distinct++;
-				break;
-			}
-			j = (j + 1) & mask;
-		}
+		bool ins = false;
+		set64_put(s, keys[i], &ins); /* cannot grow (reserved above), so cannot fail */
+		if (ins)
+			a->groups[keys[i] >> 32].distinct++;
 	}
 	return true;
 }
@@ -635,13 +625,18 @@ static int flush_segment(ld_group_acc *a, bool final)
 						distinct_value(a, code, v);
 						vid = a->code_vid[code] = value_id(a, v);
 					}
-					if (vid == UINT32_MAX || (nb == BATCH && !pairs_add_ids(a, batch, nb))) {
+					if (vid == UINT32_MAX) {
 						free(gmap);
 						return -1;
 					}
-					if (nb == BATCH)
-						nb = 0;
 					batch[nb++] = (uint64_t)gmap[i] << 32 | vid;
+					if (nb == BATCH) {
+						if (!pairs_add_ids(a, batch, nb)) {
+							free(gmap);
+							return -1;
+						}
+						nb = 0;
+					}
 				}
 				row[w] = 0;
 			}
@@ -1132,7 +1127,7 @@ int ld_group_acc_merge(ld_group_acc *dst, ld_group_acc *src, ld_err *err)
 	enum { BATCH = 256 };
 	uint64_t batch[BATCH];
 	size_t nb = 0;
-	for (size_t i = 0; i <= src->gpairs.cap; i++) {
+	for (size_t i = 0; i <= src->gpairs.cap; i++) { /* i == cap: the last batch */
 		uint64_t k = i < src->gpairs.cap ? src->gpairs.keys[i] : EMPTY64;
 		if (k != EMPTY64)
 			batch[nb++] = (uint64_t)gmap[k >> 32] << 32 | vmap[(uint32_t)k];
