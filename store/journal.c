@@ -16,7 +16,9 @@
 
 #include "store_internal.h"
 
-#define COLS_HEADER 24u /* flags, first_row, first_addr, first_str, new_addrs, new_strs */
+#define COLS_HEADER 24u
+
+bool ld_jnl_direct_io = true; /* flags, first_row, first_addr, first_str, new_addrs, new_strs */
 
 static inline void put32(uint8_t *p, uint32_t v)
 {
@@ -85,7 +87,7 @@ static const uint8_t *get_u32s(const uint8_t *p, uint32_t *v, size_t n, uint8_t 
 	return p + n * w;
 }
 
-int ld_jnl_frame(ld_buf *out, const ld_rowset *rs, const ld_jnl_mark *m, bool *has_raw)
+void ld_jnl_frame_plan(ld_jnl_plan *pl, const ld_rowset *rs, const ld_jnl_mark *m)
 {
 	size_t a = m->rows, n = rs->n - m->rows;
 	uint32_t na = rs->n_addrs - m->addrs, ns = rs->n_strs - m->strs;
@@ -95,7 +97,6 @@ int ld_jnl_frame(ld_buf *out, const ld_rowset *rs, const ld_jnl_mark *m, bool *h
 	if (rs->keep_raw)
 		for (size_t i = a; i < rs->n; i++)
 			raw_bytes += rs->raw_len[i];
-	*has_raw = raw_bytes > 0;
 	int64_t tmin = INT64_MAX, tmax = INT64_MIN;
 	uint32_t lmax = 0;
 	for (size_t i = a; i < rs->n; i++) {
@@ -105,15 +106,26 @@ int ld_jnl_frame(ld_buf *out, const ld_rowset *rs, const ld_jnl_mark *m, bool *h
 	}
 	if (n == 0)
 		tmin = tmax = 0;
-	uint8_t tw = (uint64_t)tmax - (uint64_t)tmin <= UINT32_MAX ? 4 : 8;
-	uint8_t wa = width_for(rs->n_addrs), wst = width_for(rs->n_strs), wl = width_for(lmax);
-	size_t need = COLS_HEADER + (size_t)na * 16 + (size_t)ns * 4 + str_bytes + 9 + 6 +
-		      n * (tw + 2u * wa + 3u * wst + wl + 4 + 6) + (*has_raw ? n * 4 + raw_bytes : 0);
-	out->len = 0;
-	if (ld_buf_reserve(out, need) != 0)
-		return -1;
-	uint8_t *p = out->p;
-	put32(p, *has_raw ? LD_JNL_FLAG_RAW : 0);
+	pl->has_raw = raw_bytes > 0;
+	pl->ts_base = tmin;
+	pl->tw = (uint64_t)tmax - (uint64_t)tmin <= UINT32_MAX ? 4 : 8;
+	pl->wa = width_for(rs->n_addrs);
+	pl->wst = width_for(rs->n_strs);
+	pl->wl = width_for(lmax);
+	pl->str_bytes = str_bytes;
+	pl->raw_bytes = raw_bytes;
+	pl->bytes = COLS_HEADER + (size_t)na * 16 + (size_t)ns * 4 + str_bytes + 9 + 6 +
+		    n * (pl->tw + 2u * pl->wa + 3u * pl->wst + pl->wl + 4 + 6) +
+		    (pl->has_raw ? n * 4 + raw_bytes : 0);
+}
+
+void ld_jnl_frame_put(uint8_t *out, const ld_jnl_plan *pl, const ld_rowset *rs,
+		      const ld_jnl_mark *m)
+{
+	size_t a = m->rows, n = rs->n - m->rows;
+	uint32_t na = rs->n_addrs - m->addrs, ns = rs->n_strs - m->strs;
+	uint8_t *p = out;
+	put32(p, pl->has_raw ? LD_JNL_FLAG_RAW : 0);
 	put32(p + 4, (uint32_t)a);
 	put32(p + 8, m->addrs);
 	put32(p + 12, m->strs);
@@ -123,40 +135,65 @@ int ld_jnl_frame(ld_buf *out, const ld_rowset *rs, const ld_jnl_mark *m, bool *h
 	p = put_bytes(p, rs->addrs + m->addrs, (size_t)na * 16);
 	p = put_bytes(p, rs->str_len + m->strs, (size_t)ns * 4);
 	if (ns) /* interned strings are stored back to back */
-		p = put_bytes(p, rs->str_bytes.p + rs->str_off[m->strs], str_bytes);
-	memcpy(p, &tmin, 8);
-	p[8] = tw;
+		p = put_bytes(p, rs->str_bytes.p + rs->str_off[m->strs], pl->str_bytes);
+	memcpy(p, &pl->ts_base, 8);
+	p[8] = pl->tw;
 	p += 9;
-	p[0] = p[1] = wa;
-	p[2] = p[3] = p[4] = wst;
-	p[5] = wl;
+	p[0] = p[1] = pl->wa;
+	p[2] = p[3] = p[4] = pl->wst;
+	p[5] = pl->wl;
 	p += 6;
-	if (tw == 4) {
+	if (pl->tw == 4) {
 		for (size_t i = 0; i < n; i++) {
-			uint32_t d = (uint32_t)((uint64_t)rs->ts[a + i] - (uint64_t)tmin);
+			uint32_t d = (uint32_t)((uint64_t)rs->ts[a + i] - (uint64_t)pl->ts_base);
 			memcpy(p + 4 * i, &d, 4);
 		}
 	} else {
 		put_bytes(p, rs->ts + a, n * 8);
 	}
-	p += n * tw;
-	p = put_u32s(p, rs->src + a, n, wa);
-	p = put_u32s(p, rs->dst + a, n, wa);
-	p = put_u32s(p, rs->rule + a, n, wst);
-	p = put_u32s(p, rs->reporter + a, n, wst);
-	p = put_u32s(p, rs->vif + a, n, wst);
-	p = put_u32s(p, rs->len + a, n, wl);
+	p += n * pl->tw;
+	p = put_u32s(p, rs->src + a, n, pl->wa);
+	p = put_u32s(p, rs->dst + a, n, pl->wa);
+	p = put_u32s(p, rs->rule + a, n, pl->wst);
+	p = put_u32s(p, rs->reporter + a, n, pl->wst);
+	p = put_u32s(p, rs->vif + a, n, pl->wst);
+	p = put_u32s(p, rs->len + a, n, pl->wl);
 	p = put_bytes(p, rs->sport + a, n * 2);
 	p = put_bytes(p, rs->dport + a, n * 2);
 	const uint8_t *u8cols[6] = {rs->proto, rs->action, rs->dir, rs->flags, rs->format, rs->present};
 	for (int c = 0; c < 6; c++)
 		p = put_bytes(p, u8cols[c] + a, n);
-	if (*has_raw) {
+	if (pl->has_raw) {
 		p = put_bytes(p, rs->raw_len + a, n * 4);
-		p = put_bytes(p, rs->raw_bytes.p + rs->raw_off[a], raw_bytes);
+		put_bytes(p, rs->raw_bytes.p + rs->raw_off[a], pl->raw_bytes);
 	}
-	out->len = (size_t)(p - out->p);
+}
+
+int ld_jnl_frame(ld_buf *out, const ld_rowset *rs, const ld_jnl_mark *m, bool *has_raw)
+{
+	ld_jnl_plan pl;
+	ld_jnl_frame_plan(&pl, rs, m);
+	*has_raw = pl.has_raw;
+	out->len = 0;
+	if (ld_buf_reserve(out, pl.bytes) != 0)
+		return -1;
+	ld_jnl_frame_put(out->p, &pl, rs, m);
+	out->len = pl.bytes;
 	return 0;
+}
+
+size_t ld_jnl_pad(uint8_t *buf, size_t len)
+{
+	size_t gap = (LD_JNL_ALIGN - len % LD_JNL_ALIGN) % LD_JNL_ALIGN;
+	if (gap == 0)
+		return len;
+	if (gap < 16)
+		gap += LD_JNL_ALIGN;
+	uint32_t hdr[4] = {LD_JNL_FRAME_PAD, (uint32_t)(gap - 16), 0, 0};
+	memset(buf + len + 16, 0, gap - 16);
+	hdr[3] = ld_crc32c(ld_crc32c(0, &hdr[2], 4), buf + len + 16, gap - 16);
+	memcpy(buf + len, hdr, 16);
+	return len + gap;
 }
 
 /* Bounds-checked reader over a payload. */
@@ -398,7 +435,7 @@ int ld_jnl_load(const char *path, ld_rowset *rs, uint64_t *valid_len, ld_err *er
 static bool frame_magic(uint32_t m)
 {
 	return m == LD_JNL_FRAME_COLS || m == LD_JNL_FRAME_COLS_Z || m == LD_JNL_FRAME_MAGIC ||
-	       m == LD_JNL_FRAME_MAGIC_Z;
+	       m == LD_JNL_FRAME_MAGIC_Z || m == LD_JNL_FRAME_PAD;
 }
 
 int ld_jnl_parse(const uint8_t *buf, size_t got, ld_rowset *rs, uint64_t *valid_len)
@@ -418,6 +455,13 @@ int ld_jnl_parse(const uint8_t *buf, size_t got, ld_rowset *rs, uint64_t *valid_
 		uint32_t crc = ld_crc32c(ld_crc32c(0, &hdr[2], 4), payload, hdr[1]);
 		if (crc != hdr[3] && !ld_seg_ignore_crc)
 			break;
+		if (hdr[0] == LD_JNL_FRAME_PAD) { /* alignment filler: holds no rows */
+			if (hdr[2] != 0)
+				break;
+			off += 16 + hdr[1];
+			*valid_len = off;
+			continue;
+		}
 		size_t plen = hdr[1];
 		if (hdr[0] == LD_JNL_FRAME_MAGIC_Z || hdr[0] == LD_JNL_FRAME_COLS_Z) {
 			unsigned long long usize = ZSTD_getFrameContentSize(payload, hdr[1]);

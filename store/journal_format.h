@@ -4,7 +4,7 @@
  *   +-----------------------------+
  *   | "LDJRNL01"  (8 bytes)       |
  *   +-----------------------------+  frames, each written by one write():
- *   | u32 frame magic             |  LDJC, LDJY (current); LDJF, LDJZ (read only)
+ *   | u32 frame magic             |  LDJC, LDJY, LDJP (current); LDJF, LDJZ (read only)
  *   | u32 payload bytes           |
  *   | u32 row count               |
  *   | u32 crc32c(count, payload)  |
@@ -12,6 +12,12 @@
  *   +-----------------------------+
  *   A frame that is short, fails its CRC or does not follow its predecessor ends the journal
  *   (the torn tail a crash leaves).
+ *
+ * Pad frames (LDJP, row count 0, payload zeros) hold no rows.  A writer that bypasses the page
+ * cache (O_DIRECT) writes whole LD_JNL_ALIGN units: the magic is followed by a pad frame up to
+ * the first unit, and each write is its frames followed by a pad frame up to the next one.  A
+ * journal is written once and read only after a crash, so passing it through the page cache
+ * costs a copy into freshly allocated pages that nobody reads.
  *
  * Column frames (LDJC; LDJY = the same payload as one zstd frame, written when raw lines are
  * kept).  A journal mirrors the writer's in-memory row set: rows and the interned addresses and
@@ -47,6 +53,8 @@
 #define LD_JNL_FRAME_MAGIC_Z 0x5a4a444cu /* "LDJZ": record frame, zstd (read only) */
 #define LD_JNL_MAX_FRAME (256u << 20)    /* inflated frame size a reader accepts */
 #define LD_JNL_FRAME_ROWS 16384u         /* rows per column frame the writer aims for */
+#define LD_JNL_FRAME_PAD 0x504a444cu    /* "LDJP": padding to LD_JNL_ALIGN, no rows */
+#define LD_JNL_ALIGN 4096u               /* unit of the writer's direct (O_DIRECT) writes */
 #define LD_JNL_FLAG_RAW 1u
 
 #endif

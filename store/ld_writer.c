@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,7 +37,10 @@ struct ld_writer {
 	char jname[40];
 	ld_manifest m;
 	ld_rowset rows;
-	ld_buf frame, zframe;
+	ld_buf frame;    /* a frame's payload before compression */
+	uint8_t *wbuf;   /* what one journal write sends: frame header, payload, padding */
+	size_t wbuf_cap; /* (aligned to LD_JNL_ALIGN, as O_DIRECT wants) */
+	bool jdirect;    /* the open journal bypasses the page cache */
 	ZSTD_CCtx *zctx;
 	ld_jnl_mark jm;      /* what of rows the journal holds already */
 	size_t jm_raw;       /* rows.raw_bytes.len at jm */
@@ -93,9 +95,67 @@ static void path_of(const ld_writer *w, char *out, size_t cap, const char *rel)
 
 /* --- journal ------------------------------------------------------------------------------ */
 
+/* The write buffer with room for bytes, aligned for direct I/O.  Its contents need not survive. */
+static int wbuf_reserve(ld_writer *w, size_t bytes)
+{
+	if (bytes <= w->wbuf_cap)
+		return 0;
+	size_t cap = w->wbuf_cap ? w->wbuf_cap : ((size_t)1 << 20);
+	while (cap < bytes)
+		cap *= 2;
+	void *p = aligned_alloc(LD_JNL_ALIGN, cap);
+	if (!p)
+		return -1;
+	free(w->wbuf);
+	w->wbuf = p;
+	w->wbuf_cap = cap;
+	return 0;
+}
+
+/* Opens a journal for writing at jsize, bypassing the page cache when the file system allows
+ * it and the journal's end is aligned (a recovered journal of an earlier version may not be). */
+static int journal_open_fd(ld_writer *w, const char *path, int flags)
+{
+	w->jdirect = false;
+	if (ld_jnl_direct_io && w->jsize % LD_JNL_ALIGN == 0) {
+		int fd = open(path, flags | O_WRONLY | O_CLOEXEC | O_DIRECT, 0644);
+		if (fd >= 0) {
+			w->jdirect = true;
+			return fd;
+		}
+		if (errno != EINVAL) /* EINVAL: no direct I/O here; anything else is real */
+			return -1;
+	}
+	return open(path, flags | O_WRONLY | O_CLOEXEC, 0644);
+}
+
+/* One write of len bytes of wbuf at the journal's end.  A file system that refuses direct I/O
+ * only at write time (EINVAL) gets this and later writes through the page cache instead. */
+static int journal_write(ld_writer *w, size_t len, ld_err *err)
+{
+	ssize_t got = pwrite(w->jfd, w->wbuf, len, (off_t)w->jsize);
+	if (got < 0 && errno == EINVAL && w->jdirect) {
+		int fl = fcntl(w->jfd, F_GETFL);
+		if (fl >= 0 && fcntl(w->jfd, F_SETFL, fl & ~O_DIRECT) == 0) {
+			w->jdirect = false;
+			got = pwrite(w->jfd, w->wbuf, len, (off_t)w->jsize);
+		}
+	}
+	if (got == (ssize_t)len) {
+		w->jsize += len;
+		return 0;
+	}
+	/* cut a partial write off again, so the rows (kept) go into the next one */
+	ld_err_errno(err, "write %s/journal/%s", w->dir, w->jname);
+	if (got > 0 && ftruncate(w->jfd, (off_t)w->jsize) != 0)
+		ld_err_errno(err, "write %s/journal/%s, then cutting it back", w->dir, w->jname);
+	return -1;
+}
+
 static int journal_create(ld_writer *w, ld_err *err)
 {
 	char path[4096];
+	w->jsize = 0;
 	for (int attempt = 0; attempt < 1000; attempt++) {
 		uint64_t num = (uint64_t)ld_now_ns() + (uint64_t)attempt;
 		if (num <= w->last_jnum)
@@ -108,7 +168,7 @@ static int journal_create(ld_writer *w, ld_err *err)
 		if (sealed)
 			continue;
 		snprintf(path, sizeof(path), "%s/journal/%s", w->dir, w->jname);
-		w->jfd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+		w->jfd = journal_open_fd(w, path, O_CREAT | O_EXCL);
 		if (w->jfd >= 0)
 			break;
 		if (errno != EEXIST) {
@@ -122,11 +182,23 @@ static int journal_create(ld_writer *w, ld_err *err)
 	}
 	char jdir[4096];
 	snprintf(jdir, sizeof(jdir), "%s/journal", w->dir);
-	if (write(w->jfd, LD_JNL_MAGIC, 8) != 8 || fdatasync(w->jfd) != 0) {
-		ld_err_errno(err, "%s", path);
+	if (wbuf_reserve(w, 2 * LD_JNL_ALIGN) != 0) {
+		ld_err_set(err, "out of memory");
 		return -1;
 	}
-	w->jsize = 8;
+	memcpy(w->wbuf, LD_JNL_MAGIC, 8);
+	size_t len = w->jdirect ? ld_jnl_pad(w->wbuf, 8) : 8;
+	int rc = journal_write(w, len, err);
+	if (rc == 0 && fdatasync(w->jfd) != 0) {
+		ld_err_errno(err, "fdatasync %s", path);
+		rc = -1;
+	}
+	if (rc != 0) { /* no journal without its magic: the next frame starts a new one */
+		close(w->jfd);
+		w->jfd = -1;
+		unlink(path);
+		return -1;
+	}
 	return ld_fsync_dir(jdir, err);
 }
 
@@ -147,46 +219,40 @@ static int flush_frame(ld_writer *w, ld_err *err)
 		return 0;
 	if (w->jfd < 0 && journal_create(w, err) != 0)
 		return -1;
-	bool has_raw;
-	if (ld_jnl_frame(&w->frame, &w->rows, &w->jm, &has_raw) != 0) {
+	ld_jnl_plan plan;
+	ld_jnl_frame_plan(&plan, &w->rows, &w->jm);
+	size_t bound = plan.has_raw ? ZSTD_compressBound(plan.bytes) : plan.bytes;
+	if (wbuf_reserve(w, 16 + bound + LD_JNL_ALIGN + 16) != 0) {
 		ld_err_set(err, "out of memory");
 		return -1;
 	}
-	const uint8_t *payload = w->frame.p;
-	size_t len = w->frame.len;
+	uint8_t *payload = w->wbuf + 16;
+	size_t len = plan.bytes;
 	uint32_t magic = LD_JNL_FRAME_COLS;
-	if (has_raw) {
-		w->zframe.len = 0;
-		size_t bound = ZSTD_compressBound(len);
+	if (plan.has_raw) {
+		w->frame.len = 0;
 		if (!w->zctx)
 			w->zctx = ZSTD_createCCtx();
-		if (!w->zctx || ld_buf_reserve(&w->zframe, bound) != 0) {
+		if (!w->zctx || ld_buf_reserve(&w->frame, plan.bytes) != 0) {
 			ld_err_set(err, "out of memory");
 			return -1;
 		}
-		size_t z = ZSTD_compressCCtx(w->zctx, w->zframe.p, bound, payload, len, 1);
-		if (ZSTD_isError(z)) {
-			ld_err_set(err, "zstd: %s", ZSTD_getErrorName(z));
+		ld_jnl_frame_put(w->frame.p, &plan, &w->rows, &w->jm);
+		len = ZSTD_compressCCtx(w->zctx, payload, bound, w->frame.p, plan.bytes, 1);
+		if (ZSTD_isError(len)) {
+			ld_err_set(err, "zstd: %s", ZSTD_getErrorName(len));
 			return -1;
 		}
-		payload = w->zframe.p;
-		len = z;
 		magic = LD_JNL_FRAME_COLS_Z;
+	} else {
+		ld_jnl_frame_put(payload, &plan, &w->rows, &w->jm);
 	}
 	uint32_t hdr[4] = {magic, (uint32_t)len, (uint32_t)count, 0};
 	hdr[3] = ld_crc32c(ld_crc32c(0, &hdr[2], 4), payload, len);
-	struct iovec iov[2] = {{hdr, 16}, {(void *)payload, len}};
-	size_t want = 16 + len;
-	ssize_t got = writev(w->jfd, iov, 2);
-	if (got != (ssize_t)want) {
-		/* cut a partial frame off again, so the rows (kept) go into the next one */
-		ld_err_errno(err, "write %s/journal/%s", w->dir, w->jname);
-		if (got > 0 && ftruncate(w->jfd, (off_t)w->jsize) != 0)
-			ld_err_errno(err, "write %s/journal/%s, then cutting it back", w->dir,
-				     w->jname);
+	memcpy(w->wbuf, hdr, 16);
+	size_t total = w->jdirect ? ld_jnl_pad(w->wbuf, 16 + len) : 16 + len;
+	if (journal_write(w, total, err) != 0)
 		return -1;
-	}
-	w->jsize += want;
 	w->unsynced += count;
 	mark_journaled(w);
 	return 0;
@@ -679,8 +745,8 @@ static int recover_journals(ld_writer *w, ld_err *err)
 			rc = -1;
 			break;
 		}
-		w->jfd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 		w->jsize = valid;
+		w->jfd = journal_open_fd(w, path, 0);
 		mark_journaled(w);
 		if (w->jfd < 0 || fdatasync(w->jfd) != 0) {
 			ld_err_errno(err, "%s", path);
@@ -810,7 +876,7 @@ int ld_writer_close(ld_writer *w, ld_err *err)
 	ld_manifest_free(&w->m);
 	ld_rowset_free(&w->rows);
 	ld_buf_free(&w->frame);
-	ld_buf_free(&w->zframe);
+	free(w->wbuf);
 	ZSTD_freeCCtx(w->zctx);
 	ld_seg_encoder_free(&w->enc);
 	free(w->idx);

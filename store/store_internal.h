@@ -363,15 +363,35 @@ int64_t ld_seg_find_addr(const ld_seg *s, const ld_addr *a);
 
 /* --- journal ------------------------------------------------------------------------------ */
 
+/* Writers open journals with O_DIRECT where the file system allows it (tests turn it off to
+ * cover the page-cache path). */
+extern bool ld_jnl_direct_io;
+
 /* How much of a row set its journal already holds: rows, address and string entries. */
 typedef struct ld_jnl_mark {
 	size_t rows;
 	uint32_t addrs, strs;
 } ld_jnl_mark;
 
-/* Replaces out with the payload of one column frame holding rs's rows past m and the dictionary
- * entries added since m; *has_raw tells whether it carries raw lines.  -1 when out of memory. */
+/* The layout of one column frame holding rs's rows past m and the dictionary entries added
+ * since m: its exact payload size and column widths, worked out in one pass over those rows. */
+typedef struct ld_jnl_plan {
+	size_t bytes;     /* payload bytes ld_jnl_frame_put writes */
+	bool has_raw;     /* it carries raw lines */
+	int64_t ts_base;
+	uint8_t tw, wa, wst, wl;
+	uint64_t str_bytes, raw_bytes;
+} ld_jnl_plan;
+void ld_jnl_frame_plan(ld_jnl_plan *pl, const ld_rowset *rs, const ld_jnl_mark *m);
+/* Writes the planned payload (pl->bytes) to out, e.g. straight into an aligned write buffer. */
+void ld_jnl_frame_put(uint8_t *out, const ld_jnl_plan *pl, const ld_rowset *rs,
+		      const ld_jnl_mark *m);
+/* Both in one: replaces out with the payload; *has_raw as above.  -1 when out of memory. */
 int ld_jnl_frame(ld_buf *out, const ld_rowset *rs, const ld_jnl_mark *m, bool *has_raw);
+/* Pads the len bytes of journal image at buf (a whole number of frames) with one pad frame to
+ * the next multiple of LD_JNL_ALIGN; returns the new length.  buf needs room for
+ * len + LD_JNL_ALIGN + 16 bytes. */
+size_t ld_jnl_pad(uint8_t *buf, size_t len);
 /* Reads every valid frame of a journal file into rs; *valid_len = bytes up to the end of the
  * last valid frame (the rest is a torn tail).  -1 when the file cannot be read at all. */
 int ld_jnl_load(const char *path, ld_rowset *rs, uint64_t *valid_len, ld_err *err);

@@ -5,6 +5,8 @@
  *
  *   bench_store_write [records (default 10000000)] [dir (default $TMPDIR or /tmp)]
  *   BENCH_ONLY=no-raw|raw|raw-z1 runs one configuration; BENCH_PHASES=1 prints append and seal times apart; BENCH_KEEP=1 keeps the data directories.
+ *   BENCH_PERF_CTL=FIFO writes "enable"/"disable" around each timed run, so that
+ *   `perf record --delay=-1 --control=fifo:FIFO` profiles the store and not the generator.
  *
  * Records are generated in memory first (deterministic), then timed through the writer: append
  * (journal encode + write, interval fsync) and seal (sort, encode, zstd, fsync, MANIFEST).  The
@@ -171,6 +173,19 @@ static double cpu_s(void)
 	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
 }
 
+/* perf's control FIFO, when asked for: the timed part alone gets profiled */
+static void perf_ctl(const char *cmd)
+{
+	const char *fifo = getenv("BENCH_PERF_CTL");
+	if (!fifo)
+		return;
+	FILE *f = fopen(fifo, "w");
+	if (f) {
+		fprintf(f, "%s\n", cmd);
+		fclose(f);
+	}
+}
+
 static int run(const char *base, const char *name, const ld_record *recs, size_t n, bool raw,
 	       int level, double raw_bytes)
 {
@@ -181,6 +196,7 @@ static int run(const char *base, const char *name, const ld_record *recs, size_t
 	o.keep_raw = raw;
 	o.zstd_level = level;
 	ld_err err;
+	perf_ctl("enable");
 	double t0 = now_s(), c0 = cpu_s();
 	ld_writer *w = ld_writer_open(dir, &o, &err);
 	if (!w) {
@@ -199,6 +215,7 @@ static int run(const char *base, const char *name, const ld_record *recs, size_t
 		return 1;
 	}
 	double wall = now_s() - t0, cpu = cpu_s() - c0;
+	perf_ctl("disable");
 	ld_archive_info info;
 	if (ld_archive_info_print(dir, NULL, &info, &err) != 0) {
 		fprintf(stderr, "bench: %s\n", err.msg);

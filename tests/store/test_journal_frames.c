@@ -2,7 +2,8 @@
  * come back exactly, plain and zstd frames alike; a torn tail or a frame that does not follow
  * its predecessor ends the journal with the row set exactly as the frames before left it (so
  * a writer can go on from there); a journal of record frames from earlier versions continues
- * with column frames.
+ * with column frames; pad frames (direct-I/O alignment) are skipped, and a malformed one ends
+ * the journal.
  *
  * usage: test_journal_frames LEGACY_JOURNAL   (a record-frame journal from corpus_journal) */
 #include <setjmp.h>
@@ -228,6 +229,74 @@ static void test_bad_frame_rolls_back(void **state)
 	ld_rowset_free(&want);
 }
 
+/* A journal laid out as a direct-I/O writer writes it (magic padded to the first unit, every
+ * frame padded to the next) replays the same rows; each padded write ends on a unit boundary,
+ * and a pad frame that claims rows or fails its checksum ends the journal there. */
+static void test_pad_frames(void **state)
+{
+	(void)state;
+	ld_rowset want, got;
+	ld_rowset_init(&want, true);
+	ld_buf jnl = {0};
+	start_journal(&jnl);
+	assert_int_equal(ld_buf_reserve(&jnl, LD_JNL_ALIGN + 16), 0);
+	jnl.len = ld_jnl_pad(jnl.p, jnl.len);
+	assert_int_equal(jnl.len, LD_JNL_ALIGN);
+	ld_jnl_mark m = {0};
+	size_t ends[3];
+	const uint64_t bounds[4] = {0, 1, 2500, 2600};
+	for (int f = 0; f < 3; f++) {
+		add_rows(&want, 7, bounds[f], bounds[f + 1]);
+		put_frame(&jnl, &want, &m, f == 1);
+		assert_int_equal(ld_buf_reserve(&jnl, LD_JNL_ALIGN + 16), 0);
+		size_t before = jnl.len;
+		jnl.len = ld_jnl_pad(jnl.p, jnl.len);
+		assert_int_equal(jnl.len % LD_JNL_ALIGN, 0);
+		assert_true(jnl.len - before >= 16 && jnl.len - before < LD_JNL_ALIGN + 16);
+		ends[f] = jnl.len;
+	}
+	uint64_t valid = 0;
+	ld_rowset_init(&got, true);
+	assert_int_equal(ld_jnl_parse(jnl.p, jnl.len, &got, &valid), 0);
+	assert_int_equal(valid, jnl.len);
+	assert_int_equal(got.n, 2600);
+	assert_same_rows(&want, &got, 2600);
+	ld_rowset_free(&got);
+
+	/* the pad after the second frame, broken two ways: the journal ends after frame two */
+	size_t pad_at = ends[1] - 16;
+	while (pad_at > ends[0]) { /* find the pad frame's header: its magic, scanning back */
+		uint32_t mg;
+		memcpy(&mg, jnl.p + pad_at, 4);
+		if (mg == LD_JNL_FRAME_PAD)
+			break;
+		pad_at--;
+	}
+	assert_true(pad_at > ends[0]);
+	for (int how = 0; how < 2; how++) {
+		ld_buf bad = {0};
+		assert_int_equal(ld_buf_append(&bad, jnl.p, jnl.len), 0);
+		if (how == 0) { /* claims a row, checksum made to match */
+			uint32_t hdr[4];
+			memcpy(hdr, bad.p + pad_at, 16);
+			hdr[2] = 1;
+			hdr[3] = ld_crc32c(ld_crc32c(0, &hdr[2], 4), bad.p + pad_at + 16, hdr[1]);
+			memcpy(bad.p + pad_at, hdr, 16);
+		} else { /* a flipped filler byte */
+			bad.p[pad_at + 20] ^= 1;
+		}
+		ld_rowset_init(&got, true);
+		assert_int_equal(ld_jnl_parse(bad.p, bad.len, &got, &valid), 0);
+		assert_int_equal(valid, pad_at);
+		assert_int_equal(got.n, 2500);
+		assert_same_rows(&want, &got, 2500);
+		ld_rowset_free(&got);
+		ld_buf_free(&bad);
+	}
+	ld_buf_free(&jnl);
+	ld_rowset_free(&want);
+}
+
 /* A journal written with record frames (earlier versions) replays, and column frames appended
  * to it (as a writer recovering it does) follow on with ids counted across both kinds. */
 static void test_legacy_then_columns(void **state)
@@ -276,6 +345,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_frames_round_trip),
 		cmocka_unit_test(test_bad_frame_rolls_back),
 		cmocka_unit_test(test_legacy_then_columns),
+		cmocka_unit_test(test_pad_frames),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,10 @@
  * acknowledged as durable (after ld_writer_sync returned); the parent SIGKILLs it at a random
  * moment — mid-append, mid-fsync, mid-seal, mid-MANIFEST — for many rounds.  After each kill:
  *  - a read-only open sees every acknowledged record exactly once (journal + segments);
- *  - reopening the writer recovers them exactly once, and the store verifies clean. */
+ *  - reopening the writer recovers them exactly once, and the store verifies clean.
+ * And: a journal left behind by a writer that bypassed the page cache (O_DIRECT) or did not
+ * is continued by the next writer either way, and both parts are recovered. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -10,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +22,7 @@
 #include "ld_archive.h"
 #include "ld_scan.h"
 #include "ld_writer.h"
+#include "store_internal.h"
 #include "store_testutil.h"
 
 #define ROUNDS 24
@@ -138,10 +143,103 @@ static void test_crash_rounds(void **state)
 	tu_rmrf(dir);
 }
 
+/* Appends ids [from, to) with direct journal writes on or off, makes them durable and dies
+ * without closing (no seal): the journal stays for the next writer. */
+static void write_and_die(const char *dir, bool direct, uint64_t from, uint64_t to)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		ld_jnl_direct_io = direct;
+		ld_store_opts o;
+		ld_store_opts_default(&o);
+		o.keep_raw = true;
+		ld_err err;
+		ld_writer *w = ld_writer_open(dir, &o, &err);
+		if (!w)
+			_exit(3);
+		tg_bufs bufs;
+		for (uint64_t k = from; k < to; k++) {
+			ld_record r;
+			tg_record(SEED, k, true, &r, &bufs);
+			if (ld_writer_append(w, &r, &err) != 0)
+				_exit(4);
+		}
+		_exit(ld_writer_sync(w, &err) == 0 && ld_writer_durable(w) == to - from ? 0 : 5);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* The one journal file of dir (its size), failing when there is not exactly one. */
+static long long only_journal_size(const char *dir)
+{
+	char jdir[512], path[1024];
+	snprintf(jdir, sizeof(jdir), "%s/journal", dir);
+	DIR *d = opendir(jdir);
+	assert_non_null(d);
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strstr(de->d_name, ".jnl")) {
+			snprintf(path, sizeof(path), "%s/%s", jdir, de->d_name);
+			n++;
+		}
+	closedir(d);
+	assert_int_equal(n, 1);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	return (long long)st.st_size;
+}
+
+static bool dir_allows_direct_io(const char *dir)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/direct-probe", dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_DIRECT, 0644);
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	return fd >= 0;
+}
+
+static void test_journal_modes_continue(void **state)
+{
+	(void)state;
+	const bool modes[3][2] = {{false, true}, {true, false}, {true, true}};
+	for (int c = 0; c < 3; c++) {
+		char dir[256];
+		tu_tempdir(dir, sizeof(dir), "jmodes");
+		bool direct_ok = dir_allows_direct_io(dir);
+		write_and_die(dir, modes[c][0], 0, 5000);
+		long long first = only_journal_size(dir);
+		if (modes[c][0] && direct_ok) /* whole direct-I/O units */
+			assert_int_equal(first % LD_JNL_ALIGN, 0);
+		write_and_die(dir, modes[c][1], 5000, 9000);
+		long long both = only_journal_size(dir);
+		assert_true(both > first); /* continued, not a second journal */
+		if (modes[c][0] && modes[c][1] && direct_ok)
+			assert_int_equal(both % LD_JNL_ALIGN, 0);
+		round_state rs = {.acked = {9000}, .rounds = 1};
+		check_store(dir, &rs, "journal continued");
+		ld_err err;
+		ld_writer *w = ld_writer_open(dir, NULL, &err);
+		if (!w)
+			fail_msg("case %d: reopen: %s", c, err.msg);
+		assert_int_equal(ld_writer_close(w, &err), 0);
+		assert_int_equal(ld_archive_verify(dir, NULL, NULL, &err), 0);
+		check_store(dir, &rs, "journal continued, sealed");
+		tu_rmrf(dir);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crash_rounds),
+		cmocka_unit_test(test_journal_modes_continue),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
