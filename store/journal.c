@@ -17,8 +17,7 @@
 #include "store_internal.h"
 
 #define COLS_HEADER 24u
-
-bool ld_jnl_direct_io = true; /* flags, first_row, first_addr, first_str, new_addrs, new_strs */
+ /* flags, first_row, first_addr, first_str, new_addrs, new_strs */
 
 static inline void put32(uint8_t *p, uint32_t v)
 {

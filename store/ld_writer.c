@@ -24,11 +24,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "direct_io.h"
 #include "ld_time.h"
 #include "ld_writer.h"
 #include "store_internal.h"
 
 #define FRAME_RAW_BYTES (1u << 20) /* cut a frame early when raw lines pile up */
+_Static_assert(LD_JNL_ALIGN % LD_DIO_ALIGN == 0, "journal units must suit direct I/O");
 
 struct ld_writer {
 	char *dir;
@@ -38,8 +40,7 @@ struct ld_writer {
 	ld_manifest m;
 	ld_rowset rows;
 	ld_buf frame;    /* a frame's payload before compression */
-	uint8_t *wbuf;   /* what one journal write sends: frame header, payload, padding */
-	size_t wbuf_cap; /* (aligned to LD_JNL_ALIGN, as O_DIRECT wants) */
+	ld_dio_buf wbuf; /* what one journal write sends: frame header, payload, padding */
 	bool jdirect;    /* the open journal bypasses the page cache */
 	ZSTD_CCtx *zctx;
 	ld_jnl_mark jm;      /* what of rows the journal holds already */
@@ -95,59 +96,25 @@ static void path_of(const ld_writer *w, char *out, size_t cap, const char *rel)
 
 /* --- journal ------------------------------------------------------------------------------ */
 
-/* The write buffer with room for bytes, aligned for direct I/O.  Its contents need not survive. */
-static int wbuf_reserve(ld_writer *w, size_t bytes)
-{
-	if (bytes <= w->wbuf_cap)
-		return 0;
-	size_t cap = w->wbuf_cap ? w->wbuf_cap : ((size_t)1 << 20);
-	while (cap < bytes)
-		cap *= 2;
-	void *p = aligned_alloc(LD_JNL_ALIGN, cap);
-	if (!p)
-		return -1;
-	free(w->wbuf);
-	w->wbuf = p;
-	w->wbuf_cap = cap;
-	return 0;
-}
-
 /* Opens a journal for writing at jsize, bypassing the page cache when the file system allows
  * it and the journal's end is aligned (a recovered journal of an earlier version may not be). */
 static int journal_open_fd(ld_writer *w, const char *path, int flags)
 {
-	w->jdirect = false;
-	if (ld_jnl_direct_io && w->jsize % LD_JNL_ALIGN == 0) {
-		int fd = open(path, flags | O_WRONLY | O_CLOEXEC | O_DIRECT, 0644);
-		if (fd >= 0) {
-			w->jdirect = true;
-			return fd;
-		}
-		if (errno != EINVAL) /* EINVAL: no direct I/O here; anything else is real */
-			return -1;
-	}
-	return open(path, flags | O_WRONLY | O_CLOEXEC, 0644);
+	w->jdirect = w->jsize % LD_JNL_ALIGN == 0;
+	return ld_dio_open(path, flags, 0644, &w->jdirect);
 }
 
-/* One write of len bytes of wbuf at the journal's end.  A file system that refuses direct I/O
- * only at write time (EINVAL) gets this and later writes through the page cache instead. */
+/* One write of len bytes of wbuf at the journal's end. */
 static int journal_write(ld_writer *w, size_t len, ld_err *err)
 {
-	ssize_t got = pwrite(w->jfd, w->wbuf, len, (off_t)w->jsize);
-	if (got < 0 && errno == EINVAL && w->jdirect) {
-		int fl = fcntl(w->jfd, F_GETFL);
-		if (fl >= 0 && fcntl(w->jfd, F_SETFL, fl & ~O_DIRECT) == 0) {
-			w->jdirect = false;
-			got = pwrite(w->jfd, w->wbuf, len, (off_t)w->jsize);
-		}
-	}
-	if (got == (ssize_t)len) {
+	size_t done;
+	if (ld_dio_pwrite(w->jfd, &w->jdirect, w->wbuf.p, len, (off_t)w->jsize, &done) == 0) {
 		w->jsize += len;
 		return 0;
 	}
 	/* cut a partial write off again, so the rows (kept) go into the next one */
 	ld_err_errno(err, "write %s/journal/%s", w->dir, w->jname);
-	if (got > 0 && ftruncate(w->jfd, (off_t)w->jsize) != 0)
+	if (done > 0 && ftruncate(w->jfd, (off_t)w->jsize) != 0)
 		ld_err_errno(err, "write %s/journal/%s, then cutting it back", w->dir, w->jname);
 	return -1;
 }
@@ -182,12 +149,12 @@ static int journal_create(ld_writer *w, ld_err *err)
 	}
 	char jdir[4096];
 	snprintf(jdir, sizeof(jdir), "%s/journal", w->dir);
-	if (wbuf_reserve(w, 2 * LD_JNL_ALIGN) != 0) {
+	if (ld_dio_reserve(&w->wbuf, 2 * LD_JNL_ALIGN) != 0) {
 		ld_err_set(err, "out of memory");
 		return -1;
 	}
-	memcpy(w->wbuf, LD_JNL_MAGIC, 8);
-	size_t len = w->jdirect ? ld_jnl_pad(w->wbuf, 8) : 8;
+	memcpy(w->wbuf.p, LD_JNL_MAGIC, 8);
+	size_t len = w->jdirect ? ld_jnl_pad(w->wbuf.p, 8) : 8;
 	int rc = journal_write(w, len, err);
 	if (rc == 0 && fdatasync(w->jfd) != 0) {
 		ld_err_errno(err, "fdatasync %s", path);
@@ -222,11 +189,11 @@ static int flush_frame(ld_writer *w, ld_err *err)
 	ld_jnl_plan plan;
 	ld_jnl_frame_plan(&plan, &w->rows, &w->jm);
 	size_t bound = plan.has_raw ? ZSTD_compressBound(plan.bytes) : plan.bytes;
-	if (wbuf_reserve(w, 16 + bound + LD_JNL_ALIGN + 16) != 0) {
+	if (ld_dio_reserve(&w->wbuf, 16 + bound + LD_JNL_ALIGN + 16) != 0) {
 		ld_err_set(err, "out of memory");
 		return -1;
 	}
-	uint8_t *payload = w->wbuf + 16;
+	uint8_t *payload = w->wbuf.p + 16;
 	size_t len = plan.bytes;
 	uint32_t magic = LD_JNL_FRAME_COLS;
 	if (plan.has_raw) {
@@ -249,8 +216,8 @@ static int flush_frame(ld_writer *w, ld_err *err)
 	}
 	uint32_t hdr[4] = {magic, (uint32_t)len, (uint32_t)count, 0};
 	hdr[3] = ld_crc32c(ld_crc32c(0, &hdr[2], 4), payload, len);
-	memcpy(w->wbuf, hdr, 16);
-	size_t total = w->jdirect ? ld_jnl_pad(w->wbuf, 16 + len) : 16 + len;
+	memcpy(w->wbuf.p, hdr, 16);
+	size_t total = w->jdirect ? ld_jnl_pad(w->wbuf.p, 16 + len) : 16 + len;
 	if (journal_write(w, total, err) != 0)
 		return -1;
 	w->unsynced += count;
@@ -876,7 +843,7 @@ int ld_writer_close(ld_writer *w, ld_err *err)
 	ld_manifest_free(&w->m);
 	ld_rowset_free(&w->rows);
 	ld_buf_free(&w->frame);
-	free(w->wbuf);
+	ld_dio_free(&w->wbuf);
 	ZSTD_freeCCtx(w->zctx);
 	ld_seg_encoder_free(&w->enc);
 	free(w->idx);

@@ -29,6 +29,7 @@ void ld_seg_encoder_free(ld_seg_encoder *e)
 {
 	ZSTD_freeCCtx(e->cctx);
 	ld_buf_free(&e->file);
+	ld_dio_free(&e->dio);
 	ld_buf_free(&e->col);
 	ld_buf_free(&e->tmp);
 	free(e->addr_map);
@@ -821,19 +822,24 @@ oom:
 	return -1;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+/* The encoded file to fd: directly from an aligned copy, padded to whole units and cut back to
+ * its length (the bytes are in memory already; through the page cache they would be copied once
+ * more into pages allocated for them), or through the cache where direct I/O is refused. */
+static int write_file(ld_seg_encoder *e, int fd, bool direct)
 {
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
+	size_t n = e->file.len, done;
+	if (!direct)
+		return ld_dio_pwrite(fd, &direct, e->file.p, n, 0, &done);
+	size_t padded = ld_dio_round_up(n);
+	if (ld_dio_reserve(&e->dio, padded) != 0) {
+		errno = ENOMEM;
+		return -1;
 	}
-	return 0;
+	memcpy(e->dio.p, e->file.p, n);
+	memset(e->dio.p + n, 0, padded - n);
+	if (ld_dio_pwrite(fd, &direct, e->dio.p, padded, 0, &done) != 0)
+		return -1;
+	return ftruncate(fd, (off_t)n);
 }
 
 int ld_seg_write(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, size_t n,
@@ -858,12 +864,13 @@ int ld_seg_write(ld_seg_encoder *e, const ld_rowset *rs, const uint32_t *idx, si
 		if (ld_fsync_dir(segs, err) != 0)
 			return -1;
 	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444);
+	bool direct = true;
+	int fd = ld_dio_open(tmp, O_CREAT | O_TRUNC, 0444, &direct);
 	if (fd < 0) {
 		ld_err_errno(err, "%s", tmp);
 		return -1;
 	}
-	if (write_all(fd, e->file.p, e->file.len) != 0 || fsync(fd) != 0) {
+	if (write_file(e, fd, direct) != 0 || fsync(fd) != 0) {
 		ld_err_errno(err, "write %s", tmp);
 		close(fd);
 		unlink(tmp);

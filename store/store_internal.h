@@ -12,6 +12,7 @@
 #include "ld_log.h"
 #include "ld_record.h"
 #include "ld_scan.h"
+#include "direct_io.h"
 #include "journal_format.h"
 #include "segment_format.h"
 
@@ -210,6 +211,7 @@ typedef struct ld_seg_encoder {
 	ZSTD_CCtx *cctx;
 	int level;
 	ld_buf file, col, tmp;
+	ld_dio_buf dio; /* the file again, aligned for a direct write */
 	uint32_t *addr_map, *str_map; /* row-set id -> segment id (+1), sized to the row set */
 	uint32_t map_cap_addrs, map_cap_strs;
 	uint32_t *seg_addr_ids, *seg_str_ids; /* segment id -> row-set id */
@@ -362,10 +364,6 @@ extern bool ld_seg_ignore_crc;
 int64_t ld_seg_find_addr(const ld_seg *s, const ld_addr *a);
 
 /* --- journal ------------------------------------------------------------------------------ */
-
-/* Writers open journals with O_DIRECT where the file system allows it (tests turn it off to
- * cover the page-cache path). */
-extern bool ld_jnl_direct_io;
 
 /* How much of a row set its journal already holds: rows, address and string entries. */
 typedef struct ld_jnl_mark {

@@ -186,6 +186,8 @@ static void perf_ctl(const char *cmd)
 	}
 }
 
+#define BATCH 4096 /* records per ld_writer_append_batch call, as a parser block hands over */
+
 /* Writes recs[0, n) into a new store and prints one table row.  warm > 0: the writer first
  * takes warm records from just before them (recs[-warm, 0)) and has sealed them before the
  * clock starts, so the timed part finds its row sets and encoder buffers already in memory, as
@@ -225,8 +227,8 @@ static int run(const char *base, const char *name, const ld_record *recs, size_t
 		fprintf(stderr, "bench: %s\n", err.msg);
 		return 1;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (ld_writer_append(w, &recs[i], &err) != 0) {
+	for (size_t i = 0; i < n; i += BATCH)
+		if (ld_writer_append_batch(w, &recs[i], n - i < BATCH ? n - i : BATCH, &err) != 0) {
 			fprintf(stderr, "bench: %s\n", err.msg);
 			ld_writer_close(w, NULL);
 			return 1;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "direct_io.h"
 #include "ld_archive.h"
 #include "ld_scan.h"
 #include "ld_writer.h"
@@ -150,7 +151,7 @@ static void write_and_die(const char *dir, bool direct, uint64_t from, uint64_t 
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		ld_jnl_direct_io = direct;
+		ld_direct_io = direct;
 		ld_store_opts o;
 		ld_store_opts_default(&o);
 		o.keep_raw = true;
