@@ -4,7 +4,7 @@
  * a fresh store), per core and on N cores.
  *
  *   bench_parse gen --format nsx|iptables|panos --lines N --out FILE
- *   bench_parse run --format F --file FILE [--threads 1,2] [--store-dir DIR] [--no-store]
+ *   bench_parse run --format F --file FILE [--threads 1,2] [--store-dir DIR] [--no-store | --store-only]
  *
  * `gen` writes a realistic mix: NSX lines in the forwarded ESXi and RFC 5424 header styles, mostly
  * drops from a few scanning desktops plus PASS lines; netfilter lines with UFW/firewalld prefixes;
@@ -261,7 +261,7 @@ int main(int argc, char **argv)
 	}
 	const char *fmt = "nsx", *file = NULL, *out = NULL, *threads = "1,2", *store_dir = "/tmp";
 	uint64_t lines = 10000000;
-	bool store = true;
+	bool store = true, store_only = false;
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
 			fmt = argv[++i];
@@ -277,6 +277,8 @@ int main(int argc, char **argv)
 			store_dir = argv[++i];
 		else if (strcmp(argv[i], "--no-store") == 0)
 			store = false;
+		else if (strcmp(argv[i], "--store-only") == 0) /* parse+store rows only, e.g. for a profiler */
+			store_only = true;
 		else {
 			fprintf(stderr, "unknown argument %s\n", argv[i]);
 			return 2;
@@ -294,6 +296,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	int fmt_id = ld_format_from_name(fmt, strlen(fmt));
+	if (store_only) {
+		char tl[64];
+		snprintf(tl, sizeof tl, "%s", threads);
+		for (char *save = NULL, *t = strtok_r(tl, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			if (pipeline(fmt, fmt_id, file, store_dir, (unsigned)atoi(t)) != 0)
+				return 1;
+		return 0;
+	}
 	int fd = open(file, O_RDONLY);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0 || st.st_size == 0) {
