@@ -3,14 +3,17 @@
  *                        without raw lines, with a peer table, and mutations of them (flipped
  *                        bytes, truncation)
  *   DIR/corpus_journal   journals as a crash leaves them (whole, torn mid-frame); the writer
- *                        here keeps raw lines, so its frames are compressed; the plain-* seeds
- *                        beside them hold uncompressed frames and are kept as they are
+ *                        here keeps raw lines, so its frames are compressed; journal-* are
+ *                        written through the page cache, direct-* with direct I/O (pad frames,
+ *                        where the file system allows it); the plain-* seeds beside them hold
+ *                        uncompressed frames and are kept as they are
  *   DIR/corpus_manifest  MANIFESTs of a store that sealed, pruned and compacted (whole, torn)
  * Run by hand when a format changes:  gen_seg_corpus tests/store */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "direct_io.h"
 #include "ld_archive.h"
 #include "ld_writer.h"
 #include "store_internal.h"
@@ -43,8 +46,9 @@ static int copy_file(const char *from, const char *dir, const char *name, size_t
 
 /* A real store in a scratch directory: journal copies before sealing, MANIFEST after a seal,
  * a prune and a compaction. */
-static int journals_and_manifests(const char *jdir, const char *mdir)
+static int journals_and_manifests(const char *jdir, const char *mdir, bool direct)
 {
+	ld_direct_io = direct;
 	char dir[] = "/tmp/ld-corpus-XXXXXX";
 	if (!mkdtemp(dir))
 		return 1;
@@ -74,9 +78,11 @@ static int journals_and_manifests(const char *jdir, const char *mdir)
 		if (lf && fgets(jpath, sizeof(jpath), lf)) {
 			jpath[strcspn(jpath, "\n")] = '\0';
 			char name[64];
-			snprintf(name, sizeof(name), "journal-%llu.jnl", (unsigned long long)round);
+			const char *pfx = direct ? "direct-" : "";
+			snprintf(name, sizeof(name), "%sjournal-%llu.jnl", pfx, (unsigned long long)round);
 			rc |= copy_file(jpath, jdir, name, 0);
-			snprintf(name, sizeof(name), "journal-%llu-torn.jnl", (unsigned long long)round);
+			snprintf(name, sizeof(name), "%sjournal-%llu-torn.jnl", pfx,
+				 (unsigned long long)round);
 			rc |= copy_file(jpath, jdir, name, 37);
 		}
 		if (lf)
@@ -170,5 +176,5 @@ int main(int argc, char **argv)
 		ld_rowset_free(&rs);
 	}
 	ld_seg_encoder_free(&e);
-	return journals_and_manifests(jdir, mdir);
+	return journals_and_manifests(jdir, mdir, false) | journals_and_manifests(jdir, mdir, true);
 }
