@@ -5,6 +5,7 @@
  *
  *   bench_store_write [records (default 10000000)] [dir (default $TMPDIR or /tmp)]
  *   BENCH_ONLY=no-raw|no-raw-warm|raw|raw-z1 runs one configuration; BENCH_PHASES=1 prints append and seal times apart; BENCH_KEEP=1 keeps the data directories.
+ *   BENCH_REPEAT=N runs each configuration N times (one row each: the machine may be shared).
  *   BENCH_PERF_CTL=FIFO writes "enable"/"disable" around each timed run, so that
  *   `perf record --delay=-1 --control=fifo:FIFO` profiles the store and not the generator.
  *
@@ -302,14 +303,17 @@ int main(int argc, char **argv)
 	       "wall s", "M rec/s", "M rec/cpu-s", "B/record", "segments");
 	printf("|----------------|-------|------------|----------|------------|------------|-----------|----------|\n");
 	int rc = 0;
-	if (!only || strcmp(only, "no-raw") == 0)
-		rc |= run(base, "no-raw", recs, n, 0, false, 3, 0);
-	if (warm)
-		rc |= run(base, "no-raw-warm", recs, n, warm, false, 3, 0);
-	if (!only || strcmp(only, "raw") == 0)
-		rc |= run(base, "raw", recs, n, 0, true, 3, (double)raw_off);
-	if (!only || strcmp(only, "raw-z1") == 0)
-		rc |= run(base, "raw-z1", recs, n, 0, true, 1, (double)raw_off);
+	int repeat = getenv("BENCH_REPEAT") ? atoi(getenv("BENCH_REPEAT")) : 1;
+	for (int k = 0; k < repeat; k++) {
+		if (!only || strcmp(only, "no-raw") == 0)
+			rc |= run(base, "no-raw", recs, n, 0, false, 3, 0);
+		if (warm)
+			rc |= run(base, "no-raw-warm", recs, n, warm, false, 3, 0);
+		if (!only || strcmp(only, "raw") == 0)
+			rc |= run(base, "raw", recs, n, 0, true, 3, (double)raw_off);
+		if (!only || strcmp(only, "raw-z1") == 0)
+			rc |= run(base, "raw-z1", recs, n, 0, true, 1, (double)raw_off);
+	}
 	free(all);
 	free(raw);
 	return rc;
