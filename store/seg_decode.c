@@ -124,7 +124,7 @@ int ld_decoder_init(ld_decoder *d)
 	d->raw = malloc(n * sizeof(ld_str));
 	d->sport_eq = malloc(n);
 	d->len_out = malloc(n);
-	d->dport_exc = malloc(n * sizeof(uint16_t));
+	d->dport_exc = calloc(n, sizeof(uint16_t)); /* read past a short list on damage: defined */
 	d->miss_row = malloc(n * sizeof(uint32_t));
 	d->shape_dport_out = malloc(LD_SHAPE_MAX);
 	d->shape_rank = malloc(n * sizeof(uint16_t));
@@ -791,7 +791,8 @@ static int shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_s
 	}
 	if (*len_mode == LD_SHAPE_LEN_NONE)
 		fill &= ~(uint32_t)LD_COL_LEN;
-	if (ports && *dport_out) {
+	bool gather_ports = (fill & (LD_COL_DPORT | LD_COL_SPORT)) != 0;
+	if (ports && *dport_out && !gather_ports) { /* the gather below counts them itself */
 		uint32_t rows_out = 0;
 		if (r8)
 			for (uint32_t k = 0; k < n; k++)
@@ -843,9 +844,10 @@ static int shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_s
 		GATHER(d->present, u8, tab[i].present);
 	if ((fill & (LD_COL_DPORT | LD_COL_SPORT)) && !*dport_out) {
 		GATHER(d->dport, u16, tab[i].dport);
-	} else if (fill & (LD_COL_DPORT | LD_COL_SPORT)) {
-		/* the rare ports' rows take the next port of the list, in row order (counted
-		 * above, so the list cannot run out) */
+	} else if (gather_ports) {
+		/* the rare ports' rows take the next port of the list, in row order.  The list's
+		 * buffer holds a whole block (j < n stays inside it), and a list whose length
+		 * differs from the number of rows that take from it is damage. */
 		for (uint64_t i = 0; i < ns; i++)
 			t.u16[i] = tab[i].dport;
 		const uint16_t *exc = d->dport_exc;
@@ -856,6 +858,8 @@ static int shape_decode(ld_decoder *d, const ld_buf *c, uint32_t n, uint32_t n_s
 		else
 			for (uint32_t k = 0; k < n; k++)
 				d->dport[k] = r16[k] < first_out ? t.u16[r16[k]] : exc[j++];
+		if (j != d->view_exc)
+			return -1;
 	}
 	if (fill & LD_COL_LEN)
 		GATHER(d->len, u32, tab[i].len);
