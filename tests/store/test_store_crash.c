@@ -30,31 +30,47 @@
 #define IDS_PER_ROUND 200000u
 #define SEED 21u
 
-static void child(const char *dir, uint64_t first, int fd)
+/* In a child process: a writer that keeps raw lines (segment_rows 0: the default). */
+static ld_writer *child_writer(const char *dir, uint32_t segment_rows)
 {
 	ld_store_opts o;
 	ld_store_opts_default(&o);
-	o.segment_rows = 1500; /* seals often, so kills land in every phase */
+	if (segment_rows)
+		o.segment_rows = segment_rows;
 	o.keep_raw = true;
 	ld_err err;
 	ld_writer *w = ld_writer_open(dir, &o, &err);
 	if (!w)
 		_exit(3);
+	return w;
+}
+
+/* In a child process: appends ids [from, to); with report_fd >= 0, every 211 ids it makes them
+ * durable and writes how many are acknowledged to report_fd. */
+static void append_ids(ld_writer *w, uint64_t from, uint64_t to, int report_fd)
+{
 	tg_bufs bufs;
-	for (uint64_t k = 0; k < IDS_PER_ROUND; k++) {
+	ld_err err;
+	for (uint64_t k = from; k < to; k++) {
 		ld_record r;
-		tg_record(SEED, first + k, true, &r, &bufs);
+		tg_record(SEED, k, true, &r, &bufs);
 		if (ld_writer_append(w, &r, &err) != 0)
 			_exit(4);
-		if (k % 211 == 210) {
+		if (report_fd >= 0 && (k - from) % 211 == 210) {
 			if (ld_writer_sync(w, &err) != 0)
 				_exit(5);
 			uint64_t acked = ld_writer_durable(w);
-			if (write(fd, &acked, sizeof(acked)) != sizeof(acked))
+			if (write(report_fd, &acked, sizeof(acked)) != sizeof(acked))
 				_exit(6);
 		}
 	}
-	ld_writer_close(w, &err);
+}
+
+static void child(const char *dir, uint64_t first, int fd)
+{
+	ld_writer *w = child_writer(dir, 1500); /* seals often, so kills land in every phase */
+	append_ids(w, first, first + IDS_PER_ROUND, fd);
+	ld_writer_close(w, NULL);
 	_exit(0);
 }
 
@@ -152,20 +168,9 @@ static void write_and_die(const char *dir, bool direct, uint64_t from, uint64_t 
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		ld_direct_io = direct;
-		ld_store_opts o;
-		ld_store_opts_default(&o);
-		o.keep_raw = true;
+		ld_writer *w = child_writer(dir, 0);
+		append_ids(w, from, to, -1);
 		ld_err err;
-		ld_writer *w = ld_writer_open(dir, &o, &err);
-		if (!w)
-			_exit(3);
-		tg_bufs bufs;
-		for (uint64_t k = from; k < to; k++) {
-			ld_record r;
-			tg_record(SEED, k, true, &r, &bufs);
-			if (ld_writer_append(w, &r, &err) != 0)
-				_exit(4);
-		}
 		_exit(ld_writer_sync(w, &err) == 0 && ld_writer_durable(w) == to - from ? 0 : 5);
 	}
 	int status;
