@@ -459,8 +459,8 @@ static int dec_ts(const ld_buf *c, int64_t *out, uint32_t n)
 	return p == end ? 0 : -1;
 }
 
-/* One pass per width (planes high first), then the bound check as a maximum: the compiler
- * vectorizes each loop. */
+/* One pass per width (planes high first) that also keeps the maximum for the bound check: the
+ * compiler vectorizes each loop, and the ids are not read a second time. */
 static int dec_ids(const ld_buf *c, uint8_t enc, uint32_t *restrict out, uint32_t n, uint32_t limit)
 {
 	if (c->len < 2 || c->p[0] != enc)
@@ -470,27 +470,22 @@ static int dec_ids(const ld_buf *c, uint8_t enc, uint32_t *restrict out, uint32_
 		return -1;
 	const uint8_t *restrict p = c->p + 2;
 	const uint8_t *p1 = p + n, *p2 = p + 2 * (size_t)n, *p3 = p + 3 * (size_t)n;
+	uint32_t mx = 0;
+#define IDS_LOOP(expr)                                                                           \
+	for (uint32_t k = 0; k < n; k++) {                                                       \
+		uint32_t v = (expr);                                                             \
+		out[k] = v;                                                                      \
+		mx = v > mx ? v : mx;                                                            \
+	}
 	switch (w) {
-	case 1:
-		for (uint32_t k = 0; k < n; k++)
-			out[k] = p[k];
-		break;
-	case 2:
-		for (uint32_t k = 0; k < n; k++)
-			out[k] = (uint32_t)p[k] << 8 | p1[k];
-		break;
-	case 3:
-		for (uint32_t k = 0; k < n; k++)
-			out[k] = (uint32_t)p[k] << 16 | (uint32_t)p1[k] << 8 | p2[k];
-		break;
+	case 1: IDS_LOOP(p[k]); break;
+	case 2: IDS_LOOP((uint32_t)p[k] << 8 | p1[k]); break;
+	case 3: IDS_LOOP((uint32_t)p[k] << 16 | (uint32_t)p1[k] << 8 | p2[k]); break;
 	default:
-		for (uint32_t k = 0; k < n; k++)
-			out[k] = (uint32_t)p[k] << 24 | (uint32_t)p1[k] << 16 | (uint32_t)p2[k] << 8 | p3[k];
+		IDS_LOOP((uint32_t)p[k] << 24 | (uint32_t)p1[k] << 16 | (uint32_t)p2[k] << 8 | p3[k]);
 		break;
 	}
-	uint32_t mx = 0;
-	for (uint32_t k = 0; k < n; k++)
-		mx = out[k] > mx ? out[k] : mx;
+#undef IDS_LOOP
 	return n == 0 || mx < limit ? 0 : -1;
 }
 
