@@ -383,6 +383,17 @@ static void test_merge_with_empty(void **state)
 	}
 }
 
+/* An accumulator grouping by col alone, with all n rows of b (selected by sel) added. */
+static ld_group_acc *group_by_one(unsigned col, const ld_block *b, const uint32_t *sel, uint32_t n)
+{
+	ld_group_spec sp = {.cols = {col}, .n_cols = 1, .distinct_col = -1};
+	ld_err err;
+	ld_group_acc *acc = ld_group_acc_new(&sp, &err);
+	assert_non_null(acc);
+	assert_int_equal(ld_group_acc_add(acc, b, sel, n, &err), 0);
+	return acc;
+}
+
 /* Many value-only groups: --top picks from the dense counts without building every row; asking
  * for the top first must not disturb a later full result. */
 static void test_dense_top(void **state)
@@ -404,11 +415,8 @@ static void test_dense_top(void **state)
 	b.n = NR;
 	b.dport = dport;
 	b.segment = "dense";
-	ld_group_spec sp = {.cols = {LD_QCOL_DPORT}, .n_cols = 1, .distinct_col = -1};
+	ld_group_acc *acc = group_by_one(LD_QCOL_DPORT, &b, sel, NR);
 	ld_err err;
-	ld_group_acc *acc = ld_group_acc_new(&sp, &err);
-	assert_non_null(acc);
-	assert_int_equal(ld_group_acc_add(acc, &b, sel, NR, &err), 0);
 	const ld_group_row *rows;
 	size_t n;
 	assert_int_equal(ld_group_acc_result(acc, 10, &rows, &n, &err), 0);
@@ -471,11 +479,8 @@ static void test_top_of_few_groups(void **state)
 	b.segment = "few";
 	static const unsigned cols[] = {LD_QCOL_DPORT, LD_QCOL_SRC};
 	for (unsigned c = 0; c < 2; c++) {
-		ld_group_spec sp = {.cols = {cols[c]}, .n_cols = 1, .distinct_col = -1};
+		ld_group_acc *acc = group_by_one(cols[c], &b, sel, NR);
 		ld_err err;
-		ld_group_acc *acc = ld_group_acc_new(&sp, &err);
-		assert_non_null(acc);
-		assert_int_equal(ld_group_acc_add(acc, &b, sel, NR, &err), 0);
 		const ld_group_row *rows;
 		size_t n;
 		assert_int_equal(ld_group_acc_result(acc, TOP, &rows, &n, &err), 0);
