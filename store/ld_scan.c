@@ -341,6 +341,9 @@ static void merge_block(ld_block *b, const ld_block *r)
 	TAKE(shape_dport_out);
 	TAKE(dport_exc);
 	TAKE(n_dport_exc);
+	TAKE(dst_rank);
+	TAKE(peer_first);
+	TAKE(peer_dst);
 #undef TAKE
 }
 
@@ -538,9 +541,12 @@ int ld_scan(ld_archive *a, const ld_scan_spec *spec, ld_scan_fn fn, void *ctx,
 	sh.bspec = *spec;
 	if (spec->n_hosts > 64)
 		sh.bspec.n_hosts = 0;
-	sh.columns = (spec->columns | predicate_columns(spec)) & (LD_COL_ALL | LD_COL_SHAPE_DPORT);
+	sh.columns = (spec->columns | predicate_columns(spec)) &
+		     (LD_COL_ALL | LD_COL_SHAPE_DPORT | LD_COL_DST_RANK);
 	if (predicate_columns(spec) & (LD_COL_DPORT | LD_COL_SPORT))
 		sh.columns &= ~(uint32_t)LD_COL_SHAPE_DPORT; /* rows are tested on the dport column */
+	if ((predicate_columns(spec) | (spec->prefilter ? spec->prefilter_columns : 0)) & LD_COL_DST)
+		sh.columns &= ~(uint32_t)LD_COL_DST_RANK; /* rows are tested on dst ids */
 	if (spec->prefilter) {
 		sh.columns |= spec->prefilter_columns & LD_COL_ALL;
 		sh.pre_columns = (spec->prefilter_columns | predicate_columns(spec)) & sh.columns;

@@ -54,6 +54,13 @@ enum ld_col {
 	 * expanding it row by row (group-by dport counts shapes).  Not honoured when the
 	 * source port is asked for too (it is stored relative to dport). */
 	LD_COL_SHAPE_DPORT = 1u << 16,
+	/* With LD_COL_DST (and LD_COL_SRC): a block whose dst is stored as ranks in its source's
+	 * peer list may deliver it as that view (ld_block.dst_rank set, dst NULL), which saves
+	 * looking every row's peer up.  Counting distinct dsts per source needs no more: within
+	 * a segment a (src, rank) pair is one (src, dst) pair.  Not honoured when a predicate or
+	 * prefilter tests dst, or when rule, reporter or vif are asked for (they are predicted
+	 * from dst). */
+	LD_COL_DST_RANK = 1u << 17,
 };
 
 #define LD_BLOCK_MAX_SHAPES 4096u /* n_shapes never exceeds this */
@@ -81,6 +88,12 @@ typedef struct ld_block {
 	const uint8_t *shape_dport_out;
 	const uint16_t *dport_exc;
 	uint32_t n_dport_exc;
+	/* peer view (LD_COL_DST_RANK): row i's dst is peer_dst[peer_first[src[i]] + dst_rank[i]].
+	 * peer_first has n_addrs + 1 ascending entries, peer_dst peer_first[n_addrs] ids below
+	 * n_addrs.  Ranks are not checked against their list: a consumer skips a row whose rank
+	 * is not below peer_first[src + 1] - peer_first[src], as it skips an id past n_addrs. */
+	const uint32_t *dst_rank;
+	const uint32_t *peer_first, *peer_dst;
 	/* segment dictionaries */
 	const ld_addr *addrs;
 	uint32_t n_addrs;

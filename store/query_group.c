@@ -15,21 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pair_set.h"
 #include "query_internal.h"
+#include "set64.h"
 
 #define DENSE_MAX_BITS 18
 #define PDENSE_MAX_WORDS ((size_t)1 << 21) /* 16 MiB of pair bits */
-#define EMPTY64 UINT64_MAX
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= UINT64_C(0xff51afd7ed558ccd);
-	x ^= x >> 33;
-	x *= UINT64_C(0xc4ceb9fe1a85ec53);
-	x ^= x >> 33;
-	return x;
-}
 
 static uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
 {
@@ -38,94 +29,13 @@ static uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
 	while (n >= 8) {
 		uint64_t v;
 		memcpy(&v, s, 8);
-		h = mix64(h ^ v) * UINT64_C(0x9e3779b97f4a7c15);
+		h = ld_mix64(h ^ v) * UINT64_C(0x9e3779b97f4a7c15);
 		s += 8;
 		n -= 8;
 	}
 	uint64_t v = 0;
 	memcpy(&v, s, n);
-	return mix64(h ^ v ^ ((uint64_t)n << 56));
-}
-
-/* --- 64-bit hash set / map (local, per segment) ------------------------------------------------ */
-
-typedef struct set64 {
-	uint64_t *keys;
-	uint32_t *vals; /* NULL for a set */
-	size_t cap, n;  /* cap is a power of two */
-} set64;
-
-static void set64_free(set64 *s)
-{
-	free(s->keys);
-	free(s->vals);
-	memset(s, 0, sizeof *s);
-}
-
-static bool set64_init(set64 *s, size_t cap, bool with_vals)
-{
-	s->keys = malloc(cap * sizeof *s->keys);
-	s->vals = with_vals ? malloc(cap * sizeof *s->vals) : NULL;
-	if (!s->keys || (with_vals && !s->vals)) {
-		set64_free(s);
-		return false;
-	}
-	memset(s->keys, 0xff, cap * sizeof *s->keys);
-	s->cap = cap;
-	s->n = 0;
-	return true;
-}
-
-static void set64_clear(set64 *s)
-{
-	if (s->keys && s->n)
-		memset(s->keys, 0xff, s->cap * sizeof *s->keys);
-	s->n = 0;
-}
-
-static bool set64_grow(set64 *s)
-{
-	set64 t = {0};
-	if (!set64_init(&t, s->cap * 2, s->vals != NULL))
-		return false;
-	size_t mask = t.cap - 1;
-	for (size_t i = 0; i < s->cap; i++) {
-		uint64_t k = s->keys[i];
-		if (k == EMPTY64)
-			continue;
-		size_t j = mix64(k) & mask;
-		while (t.keys[j] != EMPTY64)
-			j = (j + 1) & mask;
-		t.keys[j] = k;
-		if (t.vals)
-			t.vals[j] = s->vals[i];
-	}
-	t.n = s->n;
-	set64_free(s);
-	*s = t;
-	return true;
-}
-
-/* Returns the slot of k (inserting it with *inserted = true when absent), or SIZE_MAX on OOM. */
-static inline size_t set64_put(set64 *s, uint64_t k, bool *inserted)
-{
-	if ((s->n + 1) * 2 > s->cap && !set64_grow(s))
-		return SIZE_MAX;
-	size_t mask = s->cap - 1, j = mix64(k) & mask;
-	for (;;) {
-		uint64_t cur = s->keys[j];
-		if (cur == k) {
-			*inserted = false;
-			return j;
-		}
-		if (cur == EMPTY64) {
-			s->keys[j] = k;
-			s->n++;
-			*inserted = true;
-			return j;
-		}
-		j = (j + 1) & mask;
-	}
+	return ld_mix64(h ^ v ^ ((uint64_t)n << 56));
 }
 
 /* --- global groups and pairs ------------------------------------------------------------------- */
@@ -157,7 +67,7 @@ struct ld_group_acc {
 	size_t n_vals, cap_vals;
 	vslot *vtab;
 	size_t vtab_cap;
-	set64 gpairs; /* group id << 32 | value id */
+	ld_pair_set pairs; /* group id << 32 | value id */
 	uint32_t *code_vid; /* per segment: distinct code -> value id (dense pairs) */
 	size_t code_vid_cap;
 	/* per segment.  The block's dictionaries are only valid during the scan callback, and
@@ -195,6 +105,13 @@ struct ld_group_acc {
 	uint32_t pdom, pdom64;
 	uint64_t *pbits;
 	size_t pbits_words;
+	/* Peer view (LD_COL_DST_RANK, group by src counting distinct dst): a pair's distinct code
+	 * is its position in the segment's peer lists, peer_first[src] + rank, which names one
+	 * (src, dst) pair.  With pdense the bitmap is one bit per position instead of a row per
+	 * key; peer_dst turns a position into its dst id at the flush. */
+	bool pview;
+	uint32_t *peer_first, *peer_dst; /* copies of the segment's */
+	size_t peer_first_cap, peer_dst_cap;
 	/* per-shape counts of one block (group-by dport over the shape view): four interleaved
 	 * histograms of LD_BLOCK_MAX_SHAPES */
 	uint32_t *shape_hist;
@@ -272,6 +189,10 @@ uint32_t ld_group_columns(const ld_group_spec *spec, uint32_t other_columns)
 	if (spec->n_cols == 1 && spec->cols[0] == LD_QCOL_DPORT && spec->distinct_col < 0 &&
 	    !(other_columns & (LD_COL_DPORT | LD_COL_SPORT)))
 		c |= LD_COL_SHAPE_DPORT;
+	/* distinct dsts per source need only which of its peers each row went to */
+	if (spec->n_cols == 1 && spec->cols[0] == LD_QCOL_SRC && spec->distinct_col == LD_QCOL_DST &&
+	    !(other_columns & LD_COL_DST))
+		c |= LD_COL_DST_RANK;
 	return c;
 }
 
@@ -304,9 +225,9 @@ ld_group_acc *ld_group_acc_new(const ld_group_spec *spec, ld_err *err)
 		return NULL;
 	}
 	a->spec = *spec;
-	a->last_pair = EMPTY64;
-	if (!set64_init(&a->lmap, 1024, true) || !set64_init(&a->lpairs, 1024, false) ||
-	    !set64_init(&a->gpairs, 4096, false)) {
+	a->last_pair = LD_SET64_EMPTY;
+	ld_pair_set_init(&a->pairs);
+	if (!set64_init(&a->lmap, 1024, true) || !set64_init(&a->lpairs, 1024, false)) {
 		ld_group_acc_free(a);
 		ld_err_set(err, "out of memory");
 		return NULL;
@@ -323,13 +244,15 @@ void ld_group_acc_free(ld_group_acc *a)
 	free(a->arena);
 	free(a->vals);
 	free(a->vtab);
-	set64_free(&a->gpairs);
+	ld_pair_set_free(&a->pairs);
 	free(a->code_vid);
 	free(a->dense_counts);
 	free(a->touched);
 	free(a->shape_hist);
 	free(a->addr_copy);
 	free(a->pbits);
+	free(a->peer_first);
+	free(a->peer_dst);
 	free(a->str_copy);
 	free(a->str_bytes);
 	set64_free(&a->lmap);
@@ -465,43 +388,19 @@ static uint32_t value_id(ld_group_acc *a, const uint8_t v[16])
 	return (uint32_t)a->n_vals++;
 }
 
-/* Adds value id vid to group gid's distinct set; bumps its distinct count when new. */
-static bool pair_add_id(ld_group_acc *a, uint32_t gid, uint32_t vid)
-{
-	bool ins;
-	if (set64_put(&a->gpairs, (uint64_t)gid << 32 | vid, &ins) == SIZE_MAX)
-		return false;
-	if (ins)
-		a->groups[gid].distinct++;
-	return true;
-}
+#define PAIR_BATCH 256
 
-/* pair_add_id() for many pairs (group id << 32 | value id) at once.  The global pair set
- * outgrows the caches; looking up a batch's slots ahead of inserting them lets those cache misses
- * overlap instead of following one another. */
+/* Adds pairs (group id << 32 | value id), at most PAIR_BATCH, to the global set; bumps the
+ * distinct count of each group that gains one. */
 static bool pairs_add_ids(ld_group_acc *a, const uint64_t *keys, size_t n)
 {
-	set64 *s = &a->gpairs;
-	while ((s->n + n + 1) * 2 > s->cap)
-		if (!set64_grow(s))
-			return false;
-	enum { AHEAD = 8 };
-	size_t mask = s->cap - 1;
-	for (size_t i = 0; i < n; i++) {
-		if (i + AHEAD < n)
-			__builtin_prefetch(&s->keys[mix64(keys[i + AHEAD]) & mask], 1);
-		bool ins = false;
-		set64_put(s, keys[i], &ins); /* cannot grow (reserved above), so cannot fail */
-		if (ins)
-			a->groups[keys[i] >> 32].distinct++;
-	}
+	uint32_t fresh[PAIR_BATCH];
+	size_t nf = ld_pair_set_add(&a->pairs, keys, n, fresh);
+	if (nf == SIZE_MAX)
+		return false;
+	for (size_t i = 0; i < nf; i++)
+		a->groups[fresh[i]].distinct++;
 	return true;
-}
-
-static bool pair_add(ld_group_acc *a, uint32_t gid, const uint8_t v[16])
-{
-	uint32_t vid = value_id(a, v);
-	return vid != UINT32_MAX && pair_add_id(a, gid, vid);
 }
 
 /* --- translating local codes ------------------------------------------------------------------ */
@@ -531,6 +430,8 @@ static void distinct_value(const ld_group_acc *a, uint32_t code, uint8_t v[16])
 {
 	unsigned c = (unsigned)a->spec.distinct_col;
 	memset(v, 0, 16);
+	if (a->pview)
+		code = a->peer_dst[code]; /* a position in the peer lists, checked when added */
 	if (col_is_addr(c)) {
 		if (code < a->seg_n_addrs)
 			memcpy(v, a->seg_addrs[code].b, 16);
@@ -572,6 +473,69 @@ static bool keys_are_values(const ld_group_acc *a)
 	return a->spec.distinct_col < 0 && !spec_uses(&a->spec, col_is_addr) && !spec_uses(&a->spec, col_is_str);
 }
 
+/* Pairs (global group, value id) on their way to the global set, in batches. */
+typedef struct pair_batch {
+	ld_group_acc *a;
+	uint64_t keys[PAIR_BATCH];
+	size_t n;
+} pair_batch;
+
+static bool pair_batch_flush(pair_batch *pb)
+{
+	bool ok = pairs_add_ids(pb->a, pb->keys, pb->n);
+	pb->n = 0;
+	return ok;
+}
+
+/* Queues the pair of group gid and value id vid; false on OOM (vid UINT32_MAX: an interning
+ * that failed). */
+static bool pair_batch_put(pair_batch *pb, uint32_t gid, uint32_t vid)
+{
+	if (vid == UINT32_MAX)
+		return false;
+	pb->keys[pb->n++] = (uint64_t)gid << 32 | vid;
+	return pb->n < PAIR_BATCH || pair_batch_flush(pb);
+}
+
+/* The value id of the distinct value of code, through the segment's cache by `id` (code_vid). */
+static uint32_t cached_value_id(ld_group_acc *a, uint32_t code, uint32_t id)
+{
+	uint32_t vid = a->code_vid[id];
+	if (vid == UINT32_MAX) {
+		uint8_t v[16];
+		distinct_value(a, code, v);
+		vid = a->code_vid[id] = value_id(a, v);
+	}
+	return vid;
+}
+
+/* Adds group gid's pairs for the bits set in pbits[lo, hi) and clears them.  A bit's position
+ * is the distinct code: relative to lo in a bitmap row of the dense pairs, absolute in the
+ * peer view. */
+static bool flush_bits(pair_batch *pb, uint32_t gid, uint32_t lo, uint32_t hi)
+{
+	ld_group_acc *a = pb->a;
+	uint64_t *bits = a->pbits;
+	for (uint32_t w = lo >> 6; lo < hi && w <= (hi - 1) >> 6; w++) {
+		uint64_t m = bits[w], keep = 0;
+		if (w == lo >> 6)
+			keep |= ~(UINT64_MAX << (lo & 63));
+		if (w == (hi - 1) >> 6 && (hi & 63))
+			keep |= UINT64_MAX << (hi & 63);
+		m &= ~keep;
+		bits[w] &= keep;
+		while (m) {
+			uint32_t p = w * 64 + (uint32_t)__builtin_ctzll(m);
+			m &= m - 1;
+			uint32_t code = a->pview ? p : p - lo;
+			uint32_t vid = cached_value_id(a, code, a->pview ? a->peer_dst[p] : code);
+			if (!pair_batch_put(pb, gid, vid))
+				return false;
+		}
+	}
+	return true;
+}
+
 static int flush_segment(ld_group_acc *a, bool final)
 {
 	if (!a->seg_valid && !(final && a->dense && a->n_touched))
@@ -598,50 +562,33 @@ static int flush_segment(ld_group_acc *a, bool final)
 			a->dense_counts[lkey] = 0;
 	}
 	if (a->spec.distinct_col >= 0 && a->pdense) {
-		uint32_t words = a->pdom64 / 64;
-		if (a->pdom64 > a->code_vid_cap) {
-			uint32_t *cv = realloc(a->code_vid, a->pdom64 * sizeof *cv);
+		/* value ids by distinct id: the dst id in the peer view, else the code */
+		size_t ids = a->pview ? a->seg_dict_n_addrs : a->pdom64;
+		if (ids > a->code_vid_cap) {
+			uint32_t *cv = realloc(a->code_vid, ids * sizeof *cv);
 			if (!cv) {
 				free(gmap);
 				return -1;
 			}
 			a->code_vid = cv;
-			a->code_vid_cap = a->pdom64;
+			a->code_vid_cap = ids;
 		}
-		memset(a->code_vid, 0xff, a->pdom64 * sizeof *a->code_vid);
-		enum { BATCH = 256 };
-		uint64_t batch[BATCH];
-		size_t nb = 0;
-		for (size_t i = 0; i < n_local; i++) {
-			uint64_t *row = a->pbits + (size_t)a->touched[i] * words;
-			for (uint32_t w = 0; w < words; w++) {
-				uint64_t bits = row[w];
-				while (bits) {
-					uint32_t code = w * 64 + (uint32_t)__builtin_ctzll(bits);
-					bits &= bits - 1;
-					uint32_t vid = a->code_vid[code];
-					if (vid == UINT32_MAX) {
-						uint8_t v[16];
-						distinct_value(a, code, v);
-						vid = a->code_vid[code] = value_id(a, v);
-					}
-					if (vid == UINT32_MAX) {
-						free(gmap);
-						return -1;
-					}
-					batch[nb++] = (uint64_t)gmap[i] << 32 | vid;
-					if (nb == BATCH) {
-						if (!pairs_add_ids(a, batch, nb)) {
-							free(gmap);
-							return -1;
-						}
-						nb = 0;
-					}
-				}
-				row[w] = 0;
+		memset(a->code_vid, 0xff, ids * sizeof *a->code_vid);
+		pair_batch pb = {.a = a};
+		bool ok = true;
+		for (size_t i = 0; i < n_local && ok; i++) {
+			uint32_t lo, hi;
+			if (a->pview) {
+				lo = a->peer_first[a->touched[i]];
+				hi = a->peer_first[a->touched[i] + 1];
+			} else {
+				lo = a->touched[i] * a->pdom64;
+				hi = lo + a->pdom;
 			}
+			ok = flush_bits(&pb, gmap[i], lo, hi);
 		}
-		if (!pairs_add_ids(a, batch, nb)) {
+		ok = ok && pair_batch_flush(&pb);
+		if (!ok) {
 			free(gmap);
 			return -1;
 		}
@@ -652,18 +599,21 @@ static int flush_segment(ld_group_acc *a, bool final)
 		if (a->dense)
 			for (size_t i = 0; i < n_local; i++)
 				a->dense_counts[a->touched[i]] = i + 1;
-		for (size_t s = 0; s < a->lpairs.cap; s++) {
+		pair_batch pb = {.a = a};
+		bool ok = true;
+		for (size_t s = 0; s < a->lpairs.cap && ok; s++) {
 			uint64_t pk = a->lpairs.keys[s];
-			if (pk == EMPTY64)
+			if (pk == LD_SET64_EMPTY)
 				continue;
 			uint32_t li = (uint32_t)(pk >> 32), code = (uint32_t)pk;
 			size_t idx = a->dense ? (size_t)(a->dense_counts[li] - 1) : li;
 			uint8_t v[16];
 			distinct_value(a, code, v);
-			if (!pair_add(a, gmap[idx], v)) {
-				free(gmap);
-				return -1;
-			}
+			ok = pair_batch_put(&pb, gmap[idx], value_id(a, v));
+		}
+		if (!ok || !pair_batch_flush(&pb)) {
+			free(gmap);
+			return -1;
 		}
 		if (a->dense)
 			for (size_t i = 0; i < n_local; i++)
@@ -674,7 +624,7 @@ static int flush_segment(ld_group_acc *a, bool final)
 	set64_clear(&a->lmap);
 	a->n_local = 0;
 	a->n_touched = 0;
-	a->last_pair = EMPTY64;
+	a->last_pair = LD_SET64_EMPTY;
 	a->seg_valid = false;
 	return 0;
 }
@@ -687,8 +637,37 @@ static unsigned bits_for(uint32_t n)
 	return b;
 }
 
-/* Starts a segment for b's dictionaries; -1 on OOM, -2 when the key does not fit 64 bits. */
+/* True when b delivers dst as the peer view and the spec counts distinct dsts. */
+static bool peer_view(const ld_group_acc *a, const ld_block *b)
+{
+	return b->dst_rank && a->spec.distinct_col == LD_QCOL_DST;
+}
 
+/* Copies the block's peer view tables (ld_block.peer_first, peer_dst); false on OOM. */
+static bool copy_peers(ld_group_acc *a, const ld_block *b)
+{
+	size_t nf = (size_t)b->n_addrs + 1, nd = b->peer_first[b->n_addrs];
+	if (nf > a->peer_first_cap) {
+		uint32_t *p = realloc(a->peer_first, nf * sizeof *p);
+		if (!p)
+			return false;
+		a->peer_first = p;
+		a->peer_first_cap = nf;
+	}
+	if (nd > a->peer_dst_cap) {
+		uint32_t *p = realloc(a->peer_dst, nd * sizeof *p);
+		if (!p)
+			return false;
+		a->peer_dst = p;
+		a->peer_dst_cap = nd;
+	}
+	memcpy(a->peer_first, b->peer_first, nf * sizeof *a->peer_first);
+	if (nd)
+		memcpy(a->peer_dst, b->peer_dst, nd * sizeof *a->peer_dst);
+	return true;
+}
+
+/* Copies the dictionaries the spec needs from b. */
 static bool copy_dicts(ld_group_acc *a, const ld_block *b)
 {
 	a->seg_n_addrs = 0;
@@ -735,6 +714,7 @@ static bool copy_dicts(ld_group_acc *a, const ld_block *b)
 	return true;
 }
 
+/* Starts a segment for b's dictionaries; -1 on OOM, -2 when the key does not fit 64 bits. */
 static int begin_segment(ld_group_acc *a, const ld_block *b)
 {
 	a->seg_addrs_id = b->addrs;
@@ -760,13 +740,18 @@ static int begin_segment(ld_group_acc *a, const ld_block *b)
 	a->total_bits = total;
 	a->dense = total <= DENSE_MAX_BITS;
 	a->pdense = false;
+	a->pview = peer_view(a, b);
+	if (a->pview && !copy_peers(a, b))
+		return -1;
 	int dc = a->spec.distinct_col;
 	if (a->dense && dc >= 0) {
 		unsigned c = (unsigned)dc;
-		uint32_t dom = col_is_addr(c) ? b->n_addrs : col_is_str(c) ? b->n_strs :
+		uint32_t dom = a->pview ? a->peer_first[b->n_addrs] :
+			       col_is_addr(c) ? b->n_addrs : col_is_str(c) ? b->n_strs :
 			       c == LD_QCOL_LEN ? 0 : (uint32_t)1 << col_value_bits(c);
-		uint32_t dom64 = (dom + 63) & ~63u;
-		size_t words = ((size_t)1 << total) * (dom64 / 64);
+		uint32_t dom64 = (uint32_t)(((uint64_t)dom + 63) & ~UINT64_C(63));
+		/* the peer view's bitmap is one row for all keys: positions name the source too */
+		size_t words = (a->pview ? 1 : (size_t)1 << total) * (dom64 / 64);
 		if (dom && words <= PDENSE_MAX_WORDS) {
 			if (words > a->pbits_words) {
 				free(a->pbits);
@@ -796,7 +781,7 @@ static bool same_segment(const ld_group_acc *a, const ld_block *b)
 {
 	return a->seg_valid && a->seg_addrs_id == (const void *)b->addrs &&
 	       a->seg_strs_id == (const void *)b->strs && a->seg_dict_n_addrs == b->n_addrs &&
-	       a->seg_dict_n_strs == b->n_strs &&
+	       a->seg_dict_n_strs == b->n_strs && a->pview == peer_view(a, b) &&
 	       strncmp(a->seg_name, b->segment ? b->segment : "", sizeof a->seg_name) == 0;
 }
 
@@ -893,6 +878,29 @@ static void add_dense(ld_group_acc *a, const ld_block *b, const uint32_t *sel, u
 				size_t bit = (size_t)k * row + d;
 				bits[bit >> 6] |= UINT64_C(1) << (bit & 63);
 			}
+		}
+	}
+	a->n_touched = nt;
+}
+
+/* Group by src, distinct dst, over the peer view: one bit per (src, dst) pair of the segment. */
+static void add_dense_peers(ld_group_acc *a, const ld_block *b, const uint32_t *sel, uint32_t nsel)
+{
+	const uint32_t *src = b->src, *rank = b->dst_rank, *first = a->peer_first;
+	const uint32_t lim = b->n_addrs;
+	uint64_t *cnt = a->dense_counts, *bits = a->pbits;
+	uint32_t *touched = a->touched;
+	size_t nt = a->n_touched;
+	for (uint32_t s = 0; s < nsel; s++) {
+		uint32_t i = sel[s], k = src[i];
+		if (k >= lim)
+			continue;
+		if (cnt[k]++ == 0)
+			touched[nt++] = k;
+		uint32_t lo = first[k], r = rank[i];
+		if (r < first[k + 1] - lo) {
+			uint32_t p = lo + r;
+			bits[p >> 6] |= UINT64_C(1) << (p & 63);
 		}
 	}
 	a->n_touched = nt;
@@ -996,6 +1004,10 @@ int ld_group_acc_add(ld_group_acc *a, const ld_block *b, const uint32_t *sel, ui
 	}
 	int dc = a->spec.distinct_col;
 	unsigned nc = a->spec.n_cols;
+	if (a->pview && !(nc == 1 && a->spec.cols[0] == LD_QCOL_SRC)) {
+		ld_err_set(err, "column 'dst' was not decoded"); /* the view serves group by src only */
+		return -1;
+	}
 	if (b->n_shapes && !b->dport) { /* the shape view (LD_COL_SHAPE_DPORT) */
 		if (!(nc == 1 && a->spec.cols[0] == LD_QCOL_DPORT && dc < 0 && a->dense &&
 		      a->shift[0] == 0)) {
@@ -1016,10 +1028,14 @@ int ld_group_acc_add(ld_group_acc *a, const ld_block *b, const uint32_t *sel, ui
 			return -1;
 		}
 	}
-	if (dc >= 0 && !col_ids(b, (unsigned)dc) && !col_u8(b, (unsigned)dc) &&
+	if (dc >= 0 && !col_ids(b, (unsigned)dc) && !col_u8(b, (unsigned)dc) && !a->pview &&
 	    !(dc == LD_QCOL_SPORT ? (const void *)b->sport : dc == LD_QCOL_DPORT ? (const void *)b->dport : NULL)) {
 		ld_err_set(err, "column '%s' was not decoded", ld_qcol_name((unsigned)dc));
 		return -1;
+	}
+	if (nc == 1 && a->dense && a->pdense && a->pview) {
+		add_dense_peers(a, b, sel, nsel);
+		return 0;
 	}
 	if (nc == 1 && a->dense && (dc < 0 || a->pdense)) {
 		add_dense(a, b, sel, nsel);
@@ -1046,7 +1062,16 @@ int ld_group_acc_add(ld_group_acc *a, const ld_block *b, const uint32_t *sel, ui
 		if (!local_put(a, lkey, &li))
 			goto oom;
 		if (dc >= 0) {
-			uint64_t pk = (uint64_t)li << 32 | code_of(b, (unsigned)dc, i);
+			uint32_t code;
+			if (a->pview) { /* group by src alone: lkey is the src id */
+				uint32_t lo = a->peer_first[lkey], r = b->dst_rank[i];
+				if (r >= a->peer_first[lkey + 1] - lo)
+					continue; /* damaged rank: counted, not a pair */
+				code = lo + r;
+			} else {
+				code = code_of(b, (unsigned)dc, i);
+			}
+			uint64_t pk = (uint64_t)li << 32 | code;
 			if (pk != a->last_pair) {
 				bool ins;
 				if (set64_put(&a->lpairs, pk, &ins) == SIZE_MAX)
@@ -1124,20 +1149,16 @@ int ld_group_acc_merge(ld_group_acc *dst, ld_group_acc *src, ld_err *err)
 			goto oom;
 		}
 	}
-	enum { BATCH = 256 };
-	uint64_t batch[BATCH];
-	size_t nb = 0;
-	for (size_t i = 0; i <= src->gpairs.cap; i++) { /* i == cap: the last batch */
-		uint64_t k = i < src->gpairs.cap ? src->gpairs.keys[i] : EMPTY64;
-		if (k != EMPTY64)
-			batch[nb++] = (uint64_t)gmap[k >> 32] << 32 | vmap[(uint32_t)k];
-		if ((nb == BATCH || i == src->gpairs.cap) && !pairs_add_ids(dst, batch, nb)) {
+	uint64_t batch[PAIR_BATCH];
+	size_t pos = 0, nb;
+	while ((nb = ld_pair_set_read(&src->pairs, &pos, batch, PAIR_BATCH)) > 0) {
+		for (size_t i = 0; i < nb; i++)
+			batch[i] = (uint64_t)gmap[batch[i] >> 32] << 32 | vmap[(uint32_t)batch[i]];
+		if (!pairs_add_ids(dst, batch, nb)) {
 			free(vmap);
 			free(gmap);
 			goto oom;
 		}
-		if (nb == BATCH)
-			nb = 0;
 	}
 	free(vmap);
 	free(gmap);
@@ -1148,7 +1169,7 @@ int ld_group_acc_merge(ld_group_acc *dst, ld_group_acc *src, ld_err *err)
 	src->n_vals = 0;
 	for (size_t i = 0; i < src->vtab_cap; i++)
 		src->vtab[i].id = UINT32_MAX;
-	set64_clear(&src->gpairs);
+	ld_pair_set_free(&src->pairs);
 	return 0;
 oom:
 	ld_err_set(err, "out of memory merging group-by results");

@@ -911,6 +911,10 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 		    !(need & LD_COL_SPORT);
 	d->view_shapes = 0;
 	d->view_exc = UINT32_MAX; /* no list of rare ports decoded */
+	/* the peer view stands in for the dst ids (LD_COL_DST_RANK) */
+	bool peer_view = (columns & LD_COL_DST_RANK) && (columns & LD_COL_DST) &&
+			 b->cols[2].enc == LD_ENC_PEER_RANK &&
+			 !(need & (LD_COL_RULE | LD_COL_REPORTER | LD_COL_VIF));
 	if (need & (LD_COL_RULE | LD_COL_REPORTER | LD_COL_VIF) && s->hdr.n_addrs > d->pred_cap) {
 		free(d->pred);
 		d->pred = calloc(s->hdr.n_addrs, sizeof(uint64_t));
@@ -992,7 +996,7 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 				/* ranks are checked against their lists, not a common limit */
 				bool bad = !s->peer_first || !(need & LD_COL_SRC);
 				rc = bad ? -1 : dec_ids(buf, LD_ENC_PEER_RANK, d->dst, n, UINT32_MAX);
-				if (rc == 0) {
+				if (rc == 0 && !peer_view) {
 					ld_seg_map_peer_ranks(s, d->src, d->dst, n, &bad);
 					rc = bad ? -1 : 0;
 				}
@@ -1052,6 +1056,12 @@ int ld_seg_decode_block(ld_decoder *d, const ld_seg *s, uint32_t bi, uint32_t co
 	out->ts = columns & LD_COL_TS ? d->ts : NULL;
 	out->src = columns & LD_COL_SRC ? d->src : NULL;
 	out->dst = columns & LD_COL_DST ? d->dst : NULL;
+	if (peer_view) {
+		out->dst = NULL;
+		out->dst_rank = d->dst;
+		out->peer_first = s->peer_first;
+		out->peer_dst = s->peer_dst;
+	}
 	out->sport = columns & LD_COL_SPORT ? d->sport : NULL;
 	out->dport = columns & LD_COL_DPORT ? d->dport : NULL;
 	if (view) {

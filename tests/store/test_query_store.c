@@ -61,7 +61,8 @@ static void make(grec *r, uint32_t i)
 	/* three days, so several daily segments */
 	r->ts = T0 + (int64_t)i * (INT64_C(3) * 86400 * LD_NS_PER_SEC / N_TOTAL);
 	r->src = rnd(10) < 2 ? rnd(8) : rnd(N_HOSTS);
-	r->dst = r->src < 3 ? rnd(N_HOSTS) : rnd(40);
+	/* scanners sweep the estate; the others probe a few neighbours (so dst pays as peer ranks) */
+	r->dst = r->src < 3 ? rnd(N_HOSTS) : (r->src + 1 + rnd(6)) % N_HOSTS;
 	r->sport = (uint16_t)(1024 + rnd(64000));
 	static const uint16_t ports[] = {445, 445, 445, 137, 5355, 7680, 3389, 22};
 	r->dport = ports[rnd(8)];
@@ -153,10 +154,11 @@ typedef struct run {
 	uint32_t sel[THREADS][1u << 16];
 	uint64_t count[THREADS];
 	uint64_t shape_views[THREADS]; /* blocks delivered with dport as a shape view */
+	uint64_t peer_views[THREADS];  /* blocks delivered with dst as the peer view */
 	int bad;
 } run;
 
-static uint64_t last_shape_views; /* of the last query() */
+static uint64_t last_shape_views, last_peer_views; /* of the last query() */
 
 static int on_block(void *ctx, int thread, const ld_block *b)
 {
@@ -172,6 +174,7 @@ static int on_block(void *ctx, int thread, const ld_block *b)
 	}
 	r->count[thread] += k;
 	r->shape_views[thread] += b->n_shapes != 0;
+	r->peer_views[thread] += b->dst_rank != NULL;
 	ld_err err;
 	if (r->acc[thread] && ld_group_acc_add(r->acc[thread], b, r->sel[thread], k, &err) != 0) {
 		r->bad = 1;
@@ -214,6 +217,7 @@ static uint64_t query(const char *expr, int64_t from, int64_t to, const ld_group
 	assert_int_equal(r->bad, 0);
 	uint64_t total = r->count[0] + r->count[1];
 	last_shape_views = r->shape_views[0] + r->shape_views[1];
+	last_peer_views = r->peer_views[0] + r->peer_views[1];
 	for (int t = 0; t < THREADS; t++)
 		ld_query_eval_free(r->ev[t]);
 	if (gs) {
@@ -296,22 +300,24 @@ static void test_time_window_and_pruning(void **state)
 	assert_true(st.rows_scanned <= st_all.rows_scanned);
 }
 
-/* Reference group-by: counts and distinct dst per src over matching rows. */
-static void test_group_by(void **state)
+static bool p_smb_not_dst0(const grec *g) { return p_smb(g) && g->dst != 0; }
+
+/* Group by src counting distinct dst over the rows of expr, against the same from pred; the
+ * number of blocks that came with the peer view is left in last_peer_views. */
+static void check_src_distinct_dst(const char *expr, pred p)
 {
-	(void)state;
 	static uint64_t cnt[N_HOSTS];
 	static uint8_t seen[N_HOSTS][N_HOSTS];
 	memset(cnt, 0, sizeof cnt);
 	memset(seen, 0, sizeof seen);
 	for (uint32_t i = 0; i < N_TOTAL; i++)
-		if (p_smb(&recs[i])) {
+		if (p(&recs[i])) {
 			cnt[recs[i].src]++;
 			seen[recs[i].src][recs[i].dst] = 1;
 		}
 	ld_group_spec gs = {.cols = {LD_QCOL_SRC}, .n_cols = 1, .distinct_col = LD_QCOL_DST};
 	ld_group_acc *acc = NULL;
-	query("dport = 445 and proto = tcp", INT64_MIN, INT64_MAX, &gs, &acc, NULL);
+	query(expr, INT64_MIN, INT64_MAX, &gs, &acc, NULL);
 	assert_non_null(acc);
 	const ld_group_row *rows;
 	size_t n;
@@ -339,6 +345,19 @@ static void test_group_by(void **state)
 	/* the scanners (hosts 0..2) lead */
 	assert_true(rows[0].distinct > 100);
 	ld_group_acc_free(acc);
+}
+
+/* Reference group-by: counts and distinct dst per src over matching rows, and top dports. */
+static void test_group_by(void **state)
+{
+	(void)state;
+	ld_err err;
+	/* sealed segments deliver dst as ranks in their sources' peer lists... */
+	check_src_distinct_dst("dport = 445 and proto = tcp", p_smb);
+	assert_true(last_peer_views > 0);
+	/* ...unless the filter tests dst, which needs the ids */
+	check_src_distinct_dst("dport = 445 and proto = tcp and dst != 10.20.0.0", p_smb_not_dst0);
+	assert_int_equal(last_peer_views, 0);
 
 	/* top dports */
 	static uint64_t pc[65536];
@@ -346,7 +365,9 @@ static void test_group_by(void **state)
 	for (uint32_t i = 0; i < N_TOTAL; i++)
 		pc[recs[i].dport]++;
 	ld_group_spec gp = {.cols = {LD_QCOL_DPORT}, .n_cols = 1, .distinct_col = -1};
-	acc = NULL;
+	ld_group_acc *acc = NULL;
+	const ld_group_row *rows;
+	size_t n;
 	query(NULL, INT64_MIN, INT64_MAX, &gp, &acc, NULL);
 	/* sealed blocks count dport through their shape view; the journal's through the column */
 	assert_true(last_shape_views > 0);
