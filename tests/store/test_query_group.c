@@ -25,6 +25,10 @@ typedef struct seg {
 	uint16_t dport[BLOCKS_PER_SEG][ROWS];
 	uint8_t proto[BLOCKS_PER_SEG][ROWS];
 	ld_block b[BLOCKS_PER_SEG];
+	/* the peer view of dst: each source's distinct dsts in order of first sight, and every
+	 * row's rank in its source's list */
+	uint32_t peer_first[N_ADDRS + 1], peer_dst[BLOCKS_PER_SEG * ROWS];
+	uint32_t rank[BLOCKS_PER_SEG][ROWS];
 } seg;
 
 static seg segs[N_SEG];
@@ -50,6 +54,36 @@ static void addr_of(uint32_t k, ld_addr *a)
 		a->b[1] = 0x01;
 		a->b[15] = (uint8_t)k;
 	}
+}
+
+static void build_peers(seg *g)
+{
+	static uint8_t seen[N_ADDRS][N_ADDRS];
+	static uint32_t list[N_ADDRS][N_ADDRS], len[N_ADDRS];
+	memset(seen, 0, sizeof seen);
+	memset(len, 0, sizeof len);
+	for (uint32_t bi = 0; bi < BLOCKS_PER_SEG; bi++)
+		for (uint32_t i = 0; i < ROWS; i++) {
+			uint32_t a = g->src[bi][i], d = g->dst[bi][i];
+			if (!seen[a][d]) {
+				seen[a][d] = 1;
+				list[a][len[a]++] = d;
+			}
+		}
+	uint32_t e = 0;
+	for (uint32_t a = 0; a < N_ADDRS; a++) {
+		g->peer_first[a] = e;
+		for (uint32_t k = 0; k < len[a]; k++)
+			g->peer_dst[e++] = list[a][k];
+	}
+	g->peer_first[N_ADDRS] = e;
+	for (uint32_t bi = 0; bi < BLOCKS_PER_SEG; bi++)
+		for (uint32_t i = 0; i < ROWS; i++) {
+			uint32_t a = g->src[bi][i], r = 0;
+			while (g->peer_dst[g->peer_first[a] + r] != g->dst[bi][i])
+				r++;
+			g->rank[bi][i] = r;
+		}
 }
 
 static void build(void)
@@ -94,6 +128,7 @@ static void build(void)
 			b->segment = (const char *[]){"s0", "s1", "s2"}[s];
 			b->block_index = bi;
 		}
+		build_peers(g);
 	}
 }
 
@@ -142,6 +177,9 @@ static bool keep_row(const ld_block *b, uint32_t i)
 {
 	return b->proto[i] == 6; /* the "where": proto = tcp */
 }
+
+/* Hands dst to the accumulators as the peer view (ld_block.dst_rank) instead of ids. */
+static bool as_peer_view;
 
 static void check_spec(const ld_group_spec *sp)
 {
@@ -209,11 +247,22 @@ static void check_spec(const ld_group_spec *sp)
 			ld_block tb = *b;
 			tb.addrs = addrs_tmp;
 			tb.strs = strs_tmp;
+			static uint32_t first_tmp[N_ADDRS + 1], peers_tmp[BLOCKS_PER_SEG * ROWS];
+			if (as_peer_view) {
+				memcpy(first_tmp, segs[s].peer_first, sizeof first_tmp);
+				memcpy(peers_tmp, segs[s].peer_dst, sizeof peers_tmp);
+				tb.dst = NULL;
+				tb.dst_rank = segs[s].rank[bi];
+				tb.peer_first = first_tmp;
+				tb.peer_dst = peers_tmp;
+			}
 			/* the same buffers serve every segment, as a scanner's would; the segment
 			 * name tells them apart */
 			assert_int_equal(ld_group_acc_add(s == 1 ? bacc : a, &tb, sel, k, &err), 0);
 			memset(addrs_tmp, 0xab, sizeof addrs_tmp);
 			memset(str_bytes, 0xab, sizeof str_bytes);
+			memset(first_tmp, 0xab, sizeof first_tmp);
+			memset(peers_tmp, 0xab, sizeof peers_tmp);
 		}
 	assert_int_equal(ld_group_acc_merge(a, bacc, &err), 0);
 	const ld_group_row *rows;
@@ -293,6 +342,77 @@ static void test_group_src_distinct_dst(void **state)
 	(void)state;
 	ld_group_spec sp = {.cols = {LD_QCOL_SRC}, .n_cols = 1, .distinct_col = LD_QCOL_DST};
 	check_spec(&sp);
+}
+
+/* The same over the peer view, where a (src, rank) pair stands for a (src, dst) pair. */
+static void test_group_src_distinct_dst_peer_view(void **state)
+{
+	(void)state;
+	ld_group_spec sp = {.cols = {LD_QCOL_SRC}, .n_cols = 1, .distinct_col = LD_QCOL_DST};
+	as_peer_view = true;
+	check_spec(&sp);
+	as_peer_view = false;
+}
+
+/* A rank past its source's list (damage) still counts its row but names no dst; a view given to
+ * a group-by it cannot serve is an error, not a wrong answer.  Run with a small dictionary
+ * (dense counts and pair bits) and one too large for them (hashed local groups and pairs). */
+static void peer_view_bad_rank(uint32_t n_addrs)
+{
+	ld_addr *addrs = calloc(n_addrs, sizeof *addrs);
+	uint32_t *first = calloc((size_t)n_addrs + 1, sizeof *first);
+	assert_non_null(addrs);
+	assert_non_null(first);
+	for (uint32_t k = 0; k < 3; k++)
+		addr_of(k, &addrs[k]);
+	/* source 0 sent to 1 and 2, source 1 to 0 */
+	first[1] = 2;
+	for (uint32_t k = 2; k <= n_addrs; k++)
+		first[k] = 3;
+	uint32_t peers[3] = {1, 2, 0};
+	uint32_t src[4] = {0, 0, 0, 1}, rank[4] = {0, 1, 2, 0}, sel[4] = {0, 1, 2, 3};
+	ld_block b;
+	memset(&b, 0, sizeof b);
+	b.n = 4;
+	b.src = src;
+	b.dst_rank = rank;
+	b.peer_first = first;
+	b.peer_dst = peers;
+	b.addrs = addrs;
+	b.n_addrs = n_addrs;
+	b.segment = "bad-rank";
+	ld_group_spec sp = {.cols = {LD_QCOL_SRC}, .n_cols = 1, .distinct_col = LD_QCOL_DST};
+	ld_err err;
+	ld_group_acc *acc = ld_group_acc_new(&sp, &err);
+	assert_non_null(acc);
+	assert_int_equal(ld_group_acc_add(acc, &b, sel, 4, &err), 0);
+	const ld_group_row *rows;
+	size_t n;
+	assert_int_equal(ld_group_acc_result(acc, 0, &rows, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_memory_equal(&rows[0].key[0].addr, &addrs[0], sizeof(ld_addr));
+	assert_int_equal(rows[0].count, 3);
+	assert_int_equal(rows[0].distinct, 2);
+	assert_int_equal(rows[1].count, 1);
+	assert_int_equal(rows[1].distinct, 1);
+	ld_group_acc_free(acc);
+
+	ld_group_spec by_dport = {.cols = {LD_QCOL_SRC, LD_QCOL_DPORT}, .n_cols = 2, .distinct_col = LD_QCOL_DST};
+	uint16_t dport[4] = {445, 445, 445, 445};
+	b.dport = dport;
+	acc = ld_group_acc_new(&by_dport, &err);
+	assert_non_null(acc);
+	assert_int_equal(ld_group_acc_add(acc, &b, sel, 4, &err), -1);
+	ld_group_acc_free(acc);
+	free(addrs);
+	free(first);
+}
+
+static void test_peer_view_bad_rank(void **state)
+{
+	(void)state;
+	peer_view_bad_rank(3);
+	peer_view_bad_rank(1u << 19);
 }
 
 static void test_group_src_dport(void **state)
@@ -516,6 +636,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_group_src_count),
 		cmocka_unit_test(test_group_src_distinct_dst),
+		cmocka_unit_test(test_group_src_distinct_dst_peer_view),
+		cmocka_unit_test(test_peer_view_bad_rank),
 		cmocka_unit_test(test_group_src_dport),
 		cmocka_unit_test(test_group_dport_distinct_src),
 		cmocka_unit_test(test_group_reporter_distinct_dport),

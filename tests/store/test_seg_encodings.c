@@ -111,6 +111,36 @@ static uint64_t column_bytes(const ld_seg *s, unsigned c)
 	return total;
 }
 
+/* The peer view (LD_COL_DST_RANK) names the same dst as the ids in every row, and is not
+ * given when rule is asked for too (it is predicted from dst ids). */
+static void check_peer_view(const ld_seg *s, ld_decoder *d)
+{
+	static uint32_t ids[LD_SEG_BLOCK_ROWS];
+	ld_err err;
+	for (uint32_t bi = 0; bi < s->hdr.blocks; bi++) {
+		ld_block blk;
+		assert_int_equal(ld_seg_decode_block(d, s, bi, LD_COL_SRC | LD_COL_DST, &blk, NULL, &err), 0);
+		assert_null(blk.dst_rank);
+		memcpy(ids, blk.dst, blk.n * sizeof *ids);
+		assert_int_equal(ld_seg_decode_block(d, s, bi, LD_COL_SRC | LD_COL_DST | LD_COL_DST_RANK,
+						     &blk, NULL, &err), 0);
+		assert_null(blk.dst);
+		assert_non_null(blk.dst_rank);
+		assert_non_null(blk.peer_first);
+		assert_non_null(blk.peer_dst);
+		for (uint32_t i = 0; i < blk.n; i++) {
+			uint32_t lo = blk.peer_first[blk.src[i]], hi = blk.peer_first[blk.src[i] + 1];
+			assert_true(blk.dst_rank[i] < hi - lo);
+			assert_int_equal(blk.peer_dst[lo + blk.dst_rank[i]], ids[i]);
+		}
+		assert_int_equal(ld_seg_decode_block(d, s, bi,
+						     LD_COL_SRC | LD_COL_DST | LD_COL_DST_RANK | LD_COL_RULE,
+						     &blk, NULL, &err), 0);
+		assert_null(blk.dst_rank);
+		assert_memory_equal(blk.dst, ids, blk.n * sizeof *ids);
+	}
+}
+
 /* An estate: the peer table is used, dst shrinks well below src, the reporter follows the
  * source (seeded after the first block, misses listed sparsely) and vif (always empty for seed
  * 3) costs next to nothing; every row reads back. */
@@ -140,6 +170,7 @@ static void test_peer_table_round_trip(void **state)
 		assert_int_equal(ld_seg_decode_block(d, &s, 1, LD_COL_REPORTER, &blk, NULL, &err), -1);
 		s.seed[1] = seeds;
 		check_rows(&s, d, gen_estate, seed);
+		check_peer_view(&s, d);
 		uint64_t src = column_bytes(&s, 1), dst = column_bytes(&s, 2);
 		print_message("seed %llu: src %.3f B/row, dst %.3f B/row, reporter %.3f, vif %.3f\n",
 			      (unsigned long long)seed, (double)src / ROWS, (double)dst / ROWS,
