@@ -146,6 +146,17 @@ static int on_block(void *ctx, int thread, const ld_block *b)
 	return 0;
 }
 
+static int on_thread_done(void *ctx, int thread)
+{
+	qctx *q = ctx;
+	tstate *t = &q->ts[thread];
+	if (q->mode == MODE_GROUP && ld_group_acc_finish(t->acc, &t->err) != 0) {
+		t->failed = true;
+		return 1;
+	}
+	return 0;
+}
+
 static void on_damage(void *ctx, const char *segment, const char *why)
 {
 	qctx *q = ctx;
@@ -899,6 +910,7 @@ int cmd_query(int argc, char **argv)
 	ld_query_pushdown(expr, &spec);
 	spec.threads = q.n_threads;
 	spec.on_damage = on_damage;
+	spec.thread_done = on_thread_done;
 	spec.verify_all = verify_all;
 	uint32_t cols = ld_query_columns(expr);
 	if (from != INT64_MIN || to != INT64_MAX)

@@ -130,6 +130,10 @@ uint32_t ld_group_columns(const ld_group_spec *spec, uint32_t other_columns);
  * -1 on out of memory (err set). */
 int ld_group_acc_add(ld_group_acc *acc, const ld_block *b, const uint32_t *sel, uint32_t nsel,
 		     ld_err *err);
+/* Folds the segment being accumulated into the totals, which merge and result otherwise do
+ * themselves: calling it in the scan thread that filled acc (ld_scan_spec.thread_done) takes that
+ * work off the serial merge.  -1 on out of memory (err set). */
+int ld_group_acc_finish(ld_group_acc *acc, ld_err *err);
 /* Moves everything of src into dst (same spec); src is left empty.  -1 on out of memory. */
 int ld_group_acc_merge(ld_group_acc *dst, ld_group_acc *src, ld_err *err);
 /* Groups sorted by distinct (when counted) then count, descending; ties by key.  top = 0 means

@@ -494,6 +494,11 @@ static void *work(void *arg)
 		}
 	}
 	ld_decoder_free(&d);
+	if (sh->spec->thread_done && !atomic_load(&sh->stop)) {
+		int rc = sh->spec->thread_done(sh->ctx, wk->thread);
+		if (rc != 0)
+			stop_with(sh, rc);
+	}
 	pthread_mutex_lock(&sh->mu);
 	sh->stats.segments_skipped += st.segments_skipped;
 	sh->stats.blocks_total += st.blocks_total;

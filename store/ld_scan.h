@@ -117,6 +117,10 @@ typedef struct ld_scan_spec {
 	int threads;            /* 0 = number of online CPUs */
 	/* Called once per damaged segment or block; may be NULL.  Serialized by the scanner. */
 	void (*on_damage)(void *ctx, const char *segment, const char *why);
+	/* Called by each scan thread after its last block (not when the scan was stopped), so
+	 * that per-thread results can be finished in parallel, e.g. with ld_group_acc_finish();
+	 * may be NULL.  A nonzero return fails the scan as one from fn does. */
+	int (*thread_done)(void *ctx, int thread);
 	/* Checksums: the columns a block is decoded for are always checked, so no answer rests on
 	 * damaged bytes.  verify_all also checks every other stored column of each delivered
 	 * block and reports damage there (the block is still read): the scan then reads the

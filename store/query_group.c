@@ -1086,6 +1086,16 @@ oom:
 	return -1;
 }
 
+int ld_group_acc_finish(ld_group_acc *a, ld_err *err)
+{
+	/* value-only dense counts stay as they are: merging them is cheaper than translating */
+	if (flush_segment(a, false) != 0) {
+		ld_err_set(err, "out of memory in group-by");
+		return -1;
+	}
+	return 0;
+}
+
 /* Adds src's dense value-only counts into dst's (same layout); false when not applicable. */
 static bool merge_dense(ld_group_acc *dst, ld_group_acc *src)
 {

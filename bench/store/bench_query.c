@@ -257,6 +257,18 @@ static int lq_block(void *ctx, int thread, const ld_block *b)
 	return 0;
 }
 
+/* Each scan thread finishes its own accumulator, as `logdrop query` does. */
+static int lq_thread_done(void *ctx, int thread)
+{
+	lq *q = ctx;
+	ld_err err;
+	if (q->acc[thread] && ld_group_acc_finish(q->acc[thread], &err) != 0) {
+		q->failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /* Late materialization: a block whose --where columns match no row is not decoded further. */
 static bool lq_prefilter(void *ctx, int thread, const ld_block *b)
 {
@@ -301,6 +313,7 @@ static int run_logdrop(const char *dir, const char *where, const ld_group_spec *
 	ld_scan_spec_init(&spec);
 	ld_query_pushdown(e, &spec);
 	spec.threads = threads;
+	spec.thread_done = lq_thread_done;
 	spec.columns = ld_query_columns(e) | (gs ? ld_group_columns(gs, ld_query_columns(e)) : 0);
 	if (!spec.columns)
 		spec.columns = LD_COL_PROTO; /* a count of everything still decodes one column */

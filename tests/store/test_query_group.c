@@ -264,6 +264,8 @@ static void check_spec(const ld_group_spec *sp)
 			memset(first_tmp, 0xab, sizeof first_tmp);
 			memset(peers_tmp, 0xab, sizeof peers_tmp);
 		}
+	/* one accumulator finished by its thread, the other left to the merge */
+	assert_int_equal(ld_group_acc_finish(bacc, &err), 0);
 	assert_int_equal(ld_group_acc_merge(a, bacc, &err), 0);
 	const ld_group_row *rows;
 	size_t nrows;

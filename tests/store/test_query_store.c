@@ -160,6 +160,19 @@ typedef struct run {
 
 static uint64_t last_shape_views, last_peer_views; /* of the last query() */
 
+/* Thread 0 finishes its accumulator in the scan, thread 1 leaves it to the merge: both ways
+ * must give the same answer. */
+static int on_thread_done(void *ctx, int thread)
+{
+	run *r = ctx;
+	ld_err err;
+	if (thread == 0 && r->acc[0] && ld_group_acc_finish(r->acc[0], &err) != 0) {
+		r->bad = 1;
+		return 1;
+	}
+	return 0;
+}
+
 static int on_block(void *ctx, int thread, const ld_block *b)
 {
 	run *r = ctx;
@@ -210,6 +223,7 @@ static uint64_t query(const char *expr, int64_t from, int64_t to, const ld_group
 	spec.to_ns = to;
 	ld_query_pushdown(e, &spec);
 	spec.threads = THREADS;
+	spec.thread_done = on_thread_done;
 	spec.columns = ld_query_columns(e) | LD_COL_TS | (gs ? ld_group_columns(gs, ld_query_columns(e) | LD_COL_TS) : 0);
 	ld_scan_stats st;
 	memset(&st, 0, sizeof st);
