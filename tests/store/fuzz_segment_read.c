@@ -1,6 +1,6 @@
 /* fuzz_segment_read.c — libFuzzer target: the input is a segment file.  It is validated, every
- * block decoded with every column (and once with dport as its shape view), rows rebuilt and the
- * zone-map pruning asked about an address of the segment.  Checksums are not enforced here
+ * block decoded with every column (and once with dport as its shape view, once with dst as its
+ * peer view), rows rebuilt and the zone-map pruning asked about an address of the segment.  Checksums are not enforced here
  * (ld_seg_ignore_crc) so that mutations reach the decoders behind them; the reader must reject
  * or decode anything without crashing. */
 #include <stdbool.h>
@@ -48,6 +48,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (uint32_t i = 0; i < blk.n; i++)
 				sink += blk.shape_dport[blk.shape_rank8 ? blk.shape_rank8[i] :
 									 blk.shape_rank16[i]];
+		/* dst as the peer view: ranks are the consumer's to check, as a group-by does */
+		if (ld_seg_decode_block(&d, &s, b, LD_COL_SRC | LD_COL_DST | LD_COL_DST_RANK, &blk, NULL,
+					&err) == 0 && blk.dst_rank)
+			for (uint32_t i = 0; i < blk.n; i++) {
+				uint32_t lo = blk.peer_first[blk.src[i]], hi = blk.peer_first[blk.src[i] + 1];
+				if (blk.dst_rank[i] < hi - lo)
+					sink += blk.addrs[blk.peer_dst[lo + blk.dst_rank[i]]].b[15];
+			}
 		if (ld_seg_decode_block(&d, &s, b, LD_COL_ALL, &blk, NULL, &err) != 0)
 			continue;
 		for (uint32_t i = 0; i < blk.n; i++) {
