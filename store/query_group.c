@@ -643,28 +643,26 @@ static bool peer_view(const ld_group_acc *a, const ld_block *b)
 	return b->dst_rank && a->spec.distinct_col == LD_QCOL_DST;
 }
 
+/* Copies src[0..n) into *dst, growing it (capacity *cap) as needed; false on OOM. */
+static bool copy_u32(uint32_t **dst, size_t *cap, const uint32_t *src, size_t n)
+{
+	if (n > *cap) {
+		uint32_t *p = realloc(*dst, n * sizeof *p);
+		if (!p)
+			return false;
+		*dst = p;
+		*cap = n;
+	}
+	if (n)
+		memcpy(*dst, src, n * sizeof *src);
+	return true;
+}
+
 /* Copies the block's peer view tables (ld_block.peer_first, peer_dst); false on OOM. */
 static bool copy_peers(ld_group_acc *a, const ld_block *b)
 {
-	size_t nf = (size_t)b->n_addrs + 1, nd = b->peer_first[b->n_addrs];
-	if (nf > a->peer_first_cap) {
-		uint32_t *p = realloc(a->peer_first, nf * sizeof *p);
-		if (!p)
-			return false;
-		a->peer_first = p;
-		a->peer_first_cap = nf;
-	}
-	if (nd > a->peer_dst_cap) {
-		uint32_t *p = realloc(a->peer_dst, nd * sizeof *p);
-		if (!p)
-			return false;
-		a->peer_dst = p;
-		a->peer_dst_cap = nd;
-	}
-	memcpy(a->peer_first, b->peer_first, nf * sizeof *a->peer_first);
-	if (nd)
-		memcpy(a->peer_dst, b->peer_dst, nd * sizeof *a->peer_dst);
-	return true;
+	return copy_u32(&a->peer_first, &a->peer_first_cap, b->peer_first, (size_t)b->n_addrs + 1) &&
+	       copy_u32(&a->peer_dst, &a->peer_dst_cap, b->peer_dst, b->peer_first[b->n_addrs]);
 }
 
 /* Copies the dictionaries the spec needs from b. */
