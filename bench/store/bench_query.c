@@ -800,7 +800,7 @@ written:;
 
 	printf("bench_query: %" PRIu64 " records, %d scan threads\n", n, threads);
 	if (!reuse)
-		printf("  logdrop write: %.2f s (%.2f M records/s, generation excluded), store %.2f B/record (%" PRIu64 " bytes)\n",
+		printf("  logdrop write: %.2f s (%.2f M records/s wall, generation excluded; a cold writer: see bench_store_write), store %.2f B/record (%" PRIu64 " bytes)\n",
 		       write_s, (double)n / write_s / 1e6, (double)store_bytes / (double)n, store_bytes);
 	if (nfdump)
 		printf("  nfcapd (lz4): %" PRIu64 " of %" PRIu64 " flows received%s, %.2f B/record (%" PRIu64 " bytes); ratio nfcapd/logdrop %.2fx\n",
